@@ -1,0 +1,32 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "series")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub slug: String,
+    pub title: String,
+    pub original_title: Option<String>,
+    pub network: Option<String>,
+    /// JSON array of strings.
+    pub genres: String,
+    pub synopsis: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::installment::Entity")]
+    Installment,
+}
+
+impl Related<super::installment::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Installment.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

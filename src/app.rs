@@ -1,0 +1,370 @@
+//! The HTTP server: `/graphql` (POST, GET, WebSocket), the IDEs, health and metrics.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::http::{
+    playground_source, GraphQLPlaygroundConfig, GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS,
+};
+use async_graphql::Data;
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures_util::{SinkExt, StreamExt};
+use rand::distributions::{Alphanumeric, DistString};
+use subtle::ConstantTimeEq;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::cors::CorsLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Settings;
+use crate::db::{self, Db};
+use crate::graphql::guard::Admin;
+use crate::graphql::{self, AppSchema};
+use crate::metrics::Metrics;
+use crate::releases::{bus::Bus, scheduler};
+use crate::{seed, AppState};
+
+/// WebSocket read buffer per connection (async-graphql-axum's default is 128 KiB).
+const WS_READ_BUFFER: usize = 4 * 1024;
+
+#[derive(Clone)]
+struct App {
+    schema: AppSchema,
+    state: AppState,
+}
+
+/// A built server: database migrated, listener bound, background tasks running.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    shutdown: CancellationToken,
+    generated_token: bool,
+}
+
+impl Application {
+    /// Connects and migrates the database (loading the demo data into a newly
+    /// created default database), starts the dispatcher and scheduler, and binds.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let target = db::target(&settings);
+        let db = Db::connect(&target.url, &settings).await?;
+        if target.created_default {
+            seed::seed(&db).await?;
+        }
+        let listener = TcpListener::bind(settings.listen).await?;
+        Self::with_listener(settings, db, listener).await
+    }
+
+    async fn with_listener(
+        settings: Settings,
+        db: Db,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
+        let shutdown = CancellationToken::new();
+        let metrics = Metrics::default();
+        let bus = Bus::start(db.clone(), metrics.clone(), shutdown.clone()).await?;
+        scheduler::spawn(db.clone(), metrics.clone(), shutdown.clone());
+        let generated_token = settings.admin_token.is_none();
+        let admin_token: Arc<str> = match &settings.admin_token {
+            Some(token) => token.as_str().into(),
+            None => Alphanumeric
+                .sample_string(&mut rand::thread_rng(), 32)
+                .into(),
+        };
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+            bus,
+            metrics,
+            admin_token,
+        };
+        let router = router(state.clone());
+        Ok(Application {
+            listener,
+            router,
+            state,
+            shutdown,
+            generated_token,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.state.settings.listen)
+    }
+
+    pub fn admin_token(&self) -> &str {
+        &self.state.admin_token
+    }
+
+    /// Whether the admin token was generated (and must be shown once).
+    pub fn generated_token(&self) -> bool {
+        self.generated_token
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` resolves, then lets in-flight work finish for at most
+    /// the configured shutdown timeout.
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let shutdown = self.shutdown.clone();
+        let timeout = self.state.settings.shutdown_timeout();
+        let trigger = shutdown.clone();
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            signal.await;
+            trigger.cancel();
+        });
+        tokio::select! {
+            result = serve => result,
+            _ = async {
+                shutdown.cancelled().await;
+                tokio::time::sleep(timeout).await;
+            } => {
+                tracing::warn!("shutdown timeout reached; closing remaining connections");
+                Ok(())
+            }
+        }
+    }
+
+    /// Serves until SIGTERM or Ctrl-C.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+fn router(state: AppState) -> Router {
+    let schema = graphql::schema(state.clone());
+    let max_body = state.settings.max_body_bytes;
+    let app = App { schema, state };
+    let mut router = Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics));
+    if app.state.settings.ide {
+        router = router.route("/playground", get(playground));
+    }
+    router
+        .with_state(app)
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(CorsLayer::permissive())
+        .layer(TraceLayer::new_for_http())
+}
+
+/// True when the request carries the admin token (compared in constant time).
+fn is_admin(headers: &HeaderMap, token: &str) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| bool::from(given.trim().as_bytes().ct_eq(token.as_bytes())))
+}
+
+async fn graphql_post(
+    State(app): State<App>,
+    headers: HeaderMap,
+    req: GraphQLBatchRequest,
+) -> GraphQLResponse {
+    let mut req = req.into_inner();
+    if is_admin(&headers, &app.state.admin_token) {
+        req = req.data(Admin);
+    }
+    app.schema.execute_batch(req).await.into()
+}
+
+async fn graphql_get(State(app): State<App>, req: Request) -> Response {
+    let headers = req.headers().clone();
+    let is_upgrade = headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if is_upgrade {
+        let (mut parts, _) = req.into_parts();
+        let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &()).await {
+            Ok(p) => p,
+            Err(status) => return (status, "unsupported WebSocket subprotocol").into_response(),
+        };
+        let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+            Ok(u) => u,
+            Err(rejection) => return rejection.into_response(),
+        };
+        return websocket(app, upgrade, protocol);
+    }
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let has_query = req.uri().query().is_some_and(|q| q.contains("query="));
+    if wants_html && !has_query && app.state.settings.ide {
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql")
+                .title("Premiere")
+                .finish(),
+        )
+        .into_response();
+    }
+    let req =
+        match GraphQLBatchRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(
+            req,
+            &(),
+        )
+        .await
+        {
+            Ok(r) => r.into_inner(),
+            Err(rejection) => return rejection.into_response(),
+        };
+    let req = if is_admin(&headers, &app.state.admin_token) {
+        req.data(Admin)
+    } else {
+        req
+    };
+    GraphQLResponse::from(app.schema.execute_batch(req).await).into_response()
+}
+
+fn websocket(app: App, upgrade: WebSocketUpgrade, protocol: GraphQLProtocol) -> Response {
+    let settings = app.state.settings.clone();
+    upgrade
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(0)
+        .max_message_size(settings.ws_max_message_bytes)
+        .max_frame_size(settings.ws_max_message_bytes)
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| serve_websocket(app, socket, protocol))
+}
+
+async fn serve_websocket(app: App, socket: WebSocket, protocol: GraphQLProtocol) {
+    let settings = app.state.settings.clone();
+    let metrics = app.state.metrics.clone();
+    metrics.ws_opened();
+    let (mut sink, mut stream) = socket.split();
+    // The client must send `connection_init` (its first message) in time.
+    let first = match tokio::time::timeout(settings.ws_init_timeout(), stream.next()).await {
+        Ok(Some(Ok(first))) => first,
+        Ok(_) => {
+            metrics.ws_closed();
+            return;
+        }
+        Err(_) => {
+            let _ = sink
+                .send(Message::Close(Some(CloseFrame {
+                    code: 4408,
+                    reason: "Connection initialisation timeout".into(),
+                })))
+                .await;
+            metrics.ws_closed();
+            return;
+        }
+    };
+    let shutdown = app.state.bus.shutdown().clone();
+    let input = futures_util::stream::once(async move { Ok(first) })
+        .chain(stream)
+        .take_until(shutdown.cancelled_owned());
+    // Outgoing messages go through a writer that also sends keep-alive pings.
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Message>(16);
+    let keepalive = settings.ws_keepalive();
+    let writer = tokio::spawn(async move {
+        let mut ticker =
+            tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
+        loop {
+            tokio::select! {
+                message = out_rx.recv() => match message {
+                    Some(message) => {
+                        if sink.send(message).await.is_err() {
+                            break;
+                        }
+                    }
+                    None => break,
+                },
+                _ = ticker.tick() => {
+                    if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = sink.close().await;
+    });
+    let admin_token = app.state.admin_token.clone();
+    GraphQLWebSocket::new_with_pair(
+        tokio_util::sync::PollSender::new(out_tx),
+        input,
+        app.schema.clone(),
+        protocol,
+    )
+    .on_connection_init(move |payload| async move {
+        let mut data = Data::default();
+        let given = payload
+            .get("authorization")
+            .or_else(|| payload.get("Authorization"))
+            .and_then(|v| v.as_str())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given.is_some_and(|g| bool::from(g.trim().as_bytes().ct_eq(admin_token.as_bytes()))) {
+            data.insert(Admin);
+        }
+        Ok(data)
+    })
+    .serve()
+    .await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
+    metrics.ws_closed();
+}
+
+async fn readyz(State(app): State<App>) -> Response {
+    if app.state.db.ping().await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    }
+}
+
+async fn metrics(State(app): State<App>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.state.metrics.render(&app.state.db),
+    )
+        .into_response()
+}
+
+async fn playground() -> Html<String> {
+    Html(playground_source(
+        GraphQLPlaygroundConfig::new("/graphql").subscription_endpoint("/graphql"),
+    ))
+}

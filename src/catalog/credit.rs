@@ -1,0 +1,143 @@
+//! Credits: a person's part in an installment.
+
+use std::collections::HashMap;
+
+use entity::credit;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use super::paging::{self, Key, Page, PageArgs};
+use super::{installment, now, person, validate, CreditRole};
+use crate::db::Db;
+use crate::error::{Error, Result};
+
+pub const KEY: Key = Key {
+    table: "credit",
+    column: "id",
+};
+pub const INSTALLMENT: Key = Key {
+    table: "credit",
+    column: "installment_id",
+};
+pub const PERSON: Key = Key {
+    table: "credit",
+    column: "person_id",
+};
+
+pub struct NewCredit {
+    pub installment_id: i64,
+    pub person_id: i64,
+    pub role: CreditRole,
+    pub character: Option<String>,
+    pub character_description: Option<String>,
+    pub billing: Option<i32>,
+    pub debut: bool,
+}
+
+fn of_role(role: Option<CreditRole>) -> sea_orm::Select<credit::Entity> {
+    let select = credit::Entity::find();
+    match role {
+        Some(role) => select.filter(credit::Column::Role.eq(role.as_str())),
+        None => select,
+    }
+}
+
+/// The same page of credits of each installment (or, with `PERSON`, of each person).
+pub async fn of_parents(
+    db: &impl ConnectionTrait,
+    parent: Key,
+    parents: &[i64],
+    role: Option<CreditRole>,
+    args: &PageArgs,
+) -> Result<HashMap<i64, Page<credit::Model>>> {
+    paging::page_many(db, of_role(role), parent, parents, KEY, |m| m.id, args).await
+}
+
+pub async fn count_of_parents(
+    db: &impl ConnectionTrait,
+    parent: Key,
+    parents: &[i64],
+    role: Option<CreditRole>,
+) -> Result<HashMap<i64, u64>> {
+    paging::count_many(db, of_role(role), parent, parents).await
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<credit::Model>> {
+    Ok(credit::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Person ids credited on each of the installments.
+pub async fn people_of_installments(
+    db: &impl ConnectionTrait,
+    installment_ids: &[i64],
+) -> Result<Vec<(i64, i64)>> {
+    Ok(credit::Entity::find()
+        .filter(credit::Column::InstallmentId.is_in(installment_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.installment_id, c.person_id))
+        .collect())
+}
+
+pub async fn add(db: &Db, input: NewCredit) -> Result<credit::Model> {
+    let character =
+        validate::optional_text("input.character", input.character, validate::MAX_NAME)?;
+    let character_description = validate::optional_text(
+        "input.characterDescription",
+        input.character_description,
+        validate::MAX_TEXT,
+    )?;
+    let billing = input
+        .billing
+        .map(|b| validate::positive("input.billing", b))
+        .transpose()?;
+    let txn = db.begin_write().await?;
+    installment::get(&*txn, input.installment_id)
+        .await?
+        .ok_or_else(|| Error::not_found("installment", "input.installmentId"))?;
+    person::get(&*txn, input.person_id)
+        .await?
+        .ok_or_else(|| Error::not_found("person", "input.personId"))?;
+    let exists = credit::Entity::find()
+        .filter(credit::Column::InstallmentId.eq(input.installment_id))
+        .filter(credit::Column::PersonId.eq(input.person_id))
+        .filter(credit::Column::Role.eq(input.role.as_str()))
+        .filter(match &character {
+            Some(c) => credit::Column::Character.eq(c.as_str()),
+            None => credit::Column::Character.is_null(),
+        })
+        .one(&*txn)
+        .await?;
+    if exists.is_some() {
+        return Err(Error::Conflict(
+            "this person already has that credit on the installment".into(),
+        ));
+    }
+    let at = now();
+    let model = credit::ActiveModel {
+        installment_id: Set(input.installment_id),
+        person_id: Set(input.person_id),
+        role: Set(input.role.as_str().to_string()),
+        character: Set(character),
+        character_description: Set(character_description),
+        billing: Set(billing),
+        debut: Set(input.debut),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(&*txn)
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+pub async fn remove(db: &Db, id: i64) -> Result<()> {
+    let txn = db.begin_write().await?;
+    get(&*txn, id)
+        .await?
+        .ok_or_else(|| Error::not_found("credit", "id"))?;
+    credit::Entity::delete_by_id(id).exec(&*txn).await?;
+    txn.commit().await?;
+    Ok(())
+}

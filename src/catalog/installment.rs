@@ -1,0 +1,266 @@
+//! Installments: lookups, listing, create (optionally published), update, delete.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::installment;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
+
+use super::paging::{self, Key, Page, PageArgs};
+use super::{now, series, validate, InstallmentStatus};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::releases::log::{self, EventKind};
+
+pub const KEY: Key = Key {
+    table: "installment",
+    column: "id",
+};
+/// Within one series, installments are ordered by number.
+pub const NUMBER_KEY: Key = Key {
+    table: "installment",
+    column: "number",
+};
+pub const SERIES: Key = Key {
+    table: "installment",
+    column: "series_id",
+};
+
+/// Narrows `allInstallments`; every field given must match.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub series_id: Option<i64>,
+    pub status: Option<InstallmentStatus>,
+    pub released_after: Option<DateTime<Utc>>,
+    pub released_before: Option<DateTime<Utc>>,
+}
+
+pub struct NewInstallment {
+    pub series_id: i64,
+    pub number: i32,
+    pub title: Option<String>,
+    pub synopsis: Option<String>,
+    pub episode_count: Option<i32>,
+    pub release_at: Option<DateTime<Utc>>,
+    pub publish: bool,
+}
+
+/// Fields to change; `None` leaves a field as it is.
+pub struct InstallmentChanges {
+    pub title: Option<String>,
+    pub synopsis: Option<String>,
+    pub episode_count: Option<i32>,
+    pub release_at: Option<DateTime<Utc>>,
+}
+
+fn filtered(filter: &Filter) -> sea_orm::Select<installment::Entity> {
+    let mut select = installment::Entity::find();
+    if let Some(series_id) = filter.series_id {
+        select = select.filter(installment::Column::SeriesId.eq(series_id));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(installment::Column::Status.eq(status.as_str()));
+    }
+    if let Some(after) = filter.released_after {
+        select = select.filter(installment::Column::PublishedAt.gt(after));
+    }
+    if let Some(before) = filter.released_before {
+        select = select.filter(installment::Column::PublishedAt.lt(before));
+    }
+    select
+}
+
+fn of_status(status: Option<InstallmentStatus>) -> sea_orm::Select<installment::Entity> {
+    filtered(&Filter {
+        status,
+        ..Filter::default()
+    })
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    args: &PageArgs,
+) -> Result<Page<installment::Model>> {
+    paging::page(db, filtered(filter), KEY, |m| m.id, args).await
+}
+
+pub async fn count(db: &impl ConnectionTrait, filter: &Filter) -> Result<u64> {
+    Ok(filtered(filter).count(db).await?)
+}
+
+/// The same page of installments of each series, ordered by number.
+pub async fn of_series(
+    db: &impl ConnectionTrait,
+    series_ids: &[i64],
+    status: Option<InstallmentStatus>,
+    args: &PageArgs,
+) -> Result<HashMap<i64, Page<installment::Model>>> {
+    paging::page_many(
+        db,
+        of_status(status),
+        SERIES,
+        series_ids,
+        NUMBER_KEY,
+        |m| i64::from(m.number),
+        args,
+    )
+    .await
+}
+
+pub async fn count_of_series(
+    db: &impl ConnectionTrait,
+    series_ids: &[i64],
+    status: Option<InstallmentStatus>,
+) -> Result<HashMap<i64, u64>> {
+    paging::count_many(db, of_status(status), SERIES, series_ids).await
+}
+
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<installment::Model>> {
+    Ok(installment::Entity::find()
+        .filter(installment::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<installment::Model>> {
+    Ok(installment::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn by_number(
+    db: &impl ConnectionTrait,
+    series_id: i64,
+    number: i32,
+) -> Result<Option<installment::Model>> {
+    Ok(installment::Entity::find()
+        .filter(installment::Column::SeriesId.eq(series_id))
+        .filter(installment::Column::Number.eq(number))
+        .one(db)
+        .await?)
+}
+
+fn duplicate(number: i32) -> Error {
+    Error::Conflict(format!(
+        "the series already has an installment number {number}"
+    ))
+}
+
+pub async fn create(db: &Db, input: NewInstallment) -> Result<installment::Model> {
+    let number = validate::positive("input.number", input.number)?;
+    let title = input
+        .title
+        .map(|t| validate::name("input.title", &t))
+        .transpose()?;
+    let synopsis = validate::optional_text("input.synopsis", input.synopsis, validate::MAX_TEXT)?;
+    let episode_count = input
+        .episode_count
+        .map(|n| validate::positive("input.episodeCount", n))
+        .transpose()?;
+    let mut txn = db.begin_write().await?;
+    let series = series::get(&*txn, input.series_id)
+        .await?
+        .ok_or_else(|| Error::not_found("series", "input.seriesId"))?;
+    if by_number(&*txn, series.id, number).await?.is_some() {
+        return Err(duplicate(number));
+    }
+    let at = now();
+    let status = match (input.publish, input.release_at) {
+        (false, _) => InstallmentStatus::Draft,
+        (true, Some(release_at)) if release_at > at => InstallmentStatus::Scheduled,
+        (true, _) => InstallmentStatus::Published,
+    };
+    let published = status == InstallmentStatus::Published;
+    let model = installment::ActiveModel {
+        series_id: Set(series.id),
+        number: Set(number),
+        title: Set(title.unwrap_or_else(|| format!("{} #{number}", series.title))),
+        synopsis: Set(synopsis),
+        episode_count: Set(episode_count),
+        status: Set(status.as_str().to_string()),
+        release_at: Set(if published {
+            input.release_at.or(Some(at))
+        } else {
+            input.release_at
+        }),
+        published_at: Set(published.then_some(at)),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(&*txn)
+    .await
+    .map_err(|e| match Error::from(e) {
+        Error::Conflict(_) => duplicate(number),
+        other => other,
+    })?;
+    if published {
+        log::append(&mut txn, EventKind::InstallmentPublished, &model, None).await?;
+    }
+    txn.commit().await?;
+    if status == InstallmentStatus::Scheduled {
+        db.schedule_changed();
+    }
+    Ok(model)
+}
+
+pub async fn update(db: &Db, id: i64, changes: InstallmentChanges) -> Result<installment::Model> {
+    let title = changes
+        .title
+        .map(|t| validate::name("input.title", &t))
+        .transpose()?;
+    let synopsis = changes
+        .synopsis
+        .map(|t| validate::optional_text("input.synopsis", Some(t), validate::MAX_TEXT))
+        .transpose()?;
+    let episode_count = changes
+        .episode_count
+        .map(|n| validate::positive("input.episodeCount", n))
+        .transpose()?;
+    let mut txn = db.begin_write().await?;
+    let current = get(&*txn, id)
+        .await?
+        .ok_or_else(|| Error::not_found("installment", "id"))?;
+    let status = InstallmentStatus::parse(&current.status);
+    let mut active: installment::ActiveModel = current.into();
+    if let Some(title) = title {
+        active.title = Set(title);
+    }
+    if let Some(synopsis) = synopsis {
+        active.synopsis = Set(synopsis);
+    }
+    if let Some(episode_count) = episode_count {
+        active.episode_count = Set(Some(episode_count));
+    }
+    let reschedules = changes.release_at.is_some() && status == InstallmentStatus::Scheduled;
+    if let Some(release_at) = changes.release_at {
+        active.release_at = Set(Some(release_at));
+    }
+    active.updated_at = Set(now());
+    let model = active.update(&*txn).await?;
+    if status == InstallmentStatus::Published {
+        log::append(&mut txn, EventKind::InstallmentUpdated, &model, None).await?;
+    }
+    txn.commit().await?;
+    if reschedules {
+        db.schedule_changed();
+    }
+    Ok(model)
+}
+
+/// Deletes an unpublished installment with its credits and interviews.
+pub async fn delete(db: &Db, id: i64) -> Result<()> {
+    let txn = db.begin_write().await?;
+    let current = get(&*txn, id)
+        .await?
+        .ok_or_else(|| Error::not_found("installment", "id"))?;
+    if InstallmentStatus::parse(&current.status) == InstallmentStatus::Published {
+        return Err(Error::Conflict(
+            "a published installment cannot be deleted".into(),
+        ));
+    }
+    installment::Entity::delete_by_id(id).exec(&*txn).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,202 @@
+//! Settings from flags, environment variables and `.env`, with newcomer defaults.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Premiere: a GraphQL gateway over a catalogue of series, with release alerts.
+#[derive(Debug, Parser)]
+#[command(name = "premiere", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve GraphQL (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Load the Soundtrack demo data (idempotent).
+    Seed,
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Every setting of the server. Each flag is also an environment variable.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database URL: `sqlite://FILE` or `postgres://…`. Default: SQLite file `premiere.db`
+    /// in the working directory, created (with demo data) when missing.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "PREMIERE_LISTEN",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub listen: SocketAddr,
+
+    /// Admin bearer token for mutations. Unset: a random one is generated and printed once.
+    #[arg(
+        long,
+        env = "PREMIERE_ADMIN_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub admin_token: Option<String>,
+
+    /// Log format: text or json.
+    #[arg(
+        long,
+        env = "PREMIERE_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Largest number of pooled database connections.
+    #[arg(
+        long,
+        env = "PREMIERE_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub db_max_connections: u32,
+
+    /// Seconds to wait for a pooled database connection before failing the request.
+    #[arg(
+        long,
+        env = "PREMIERE_DB_ACQUIRE_TIMEOUT",
+        default_value_t = 5,
+        global = true
+    )]
+    pub db_acquire_timeout_secs: u64,
+
+    /// Page size when a connection is asked for without `first` or `last`.
+    #[arg(
+        long,
+        env = "PREMIERE_DEFAULT_PAGE_SIZE",
+        default_value_t = 20,
+        global = true
+    )]
+    pub default_page_size: u32,
+
+    /// Largest `first`/`last` a connection accepts.
+    #[arg(
+        long,
+        env = "PREMIERE_MAX_PAGE_SIZE",
+        default_value_t = 100,
+        global = true
+    )]
+    pub max_page_size: u32,
+
+    /// Largest query depth.
+    #[arg(long, env = "PREMIERE_MAX_DEPTH", default_value_t = 12, global = true)]
+    pub max_depth: usize,
+
+    /// Largest query complexity (fields counted, lists weighted by page size).
+    #[arg(
+        long,
+        env = "PREMIERE_MAX_COMPLEXITY",
+        default_value_t = 50_000,
+        global = true
+    )]
+    pub max_complexity: usize,
+
+    /// Largest request body in bytes.
+    #[arg(
+        long,
+        env = "PREMIERE_MAX_BODY_BYTES",
+        default_value_t = 1_048_576,
+        global = true
+    )]
+    pub max_body_bytes: usize,
+
+    /// Seconds between server keep-alive pings on WebSocket connections.
+    #[arg(
+        long,
+        env = "PREMIERE_WS_KEEPALIVE",
+        default_value_t = 15,
+        global = true
+    )]
+    pub ws_keepalive_secs: u64,
+
+    /// Seconds a WebSocket client has to send `connection_init`.
+    #[arg(
+        long,
+        env = "PREMIERE_WS_INIT_TIMEOUT",
+        default_value_t = 10,
+        global = true
+    )]
+    pub ws_init_timeout_secs: u64,
+
+    /// Largest WebSocket message in bytes.
+    #[arg(
+        long,
+        env = "PREMIERE_WS_MAX_MESSAGE_BYTES",
+        default_value_t = 65_536,
+        global = true
+    )]
+    pub ws_max_message_bytes: usize,
+
+    /// Seconds to let in-flight work finish on shutdown.
+    #[arg(
+        long,
+        env = "PREMIERE_SHUTDOWN_TIMEOUT",
+        default_value_t = 10,
+        global = true
+    )]
+    pub shutdown_timeout_secs: u64,
+
+    /// Serve GraphiQL and GraphQL Playground.
+    #[arg(long, env = "PREMIERE_IDE", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub ide: bool,
+
+    /// Allow schema introspection.
+    #[arg(long, env = "PREMIERE_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub introspection: bool,
+}
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_FILE: &str = "premiere.db";
+
+impl Settings {
+    /// Settings for tests and embedding: defaults, listening on port 0.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        let mut settings = Cli::parse_from(["premiere"]).settings;
+        settings.database_url = Some(database_url.into());
+        settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        settings
+    }
+
+    pub fn db_acquire_timeout(&self) -> Duration {
+        Duration::from_secs(self.db_acquire_timeout_secs)
+    }
+
+    pub fn ws_keepalive(&self) -> Duration {
+        Duration::from_secs(self.ws_keepalive_secs)
+    }
+
+    pub fn ws_init_timeout(&self) -> Duration {
+        Duration::from_secs(self.ws_init_timeout_secs)
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+}

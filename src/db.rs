@@ -1,0 +1,187 @@
+//! The database handle: connection pool, migrations, write transactions and the
+//! statement counter behind `/metrics`.
+
+use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, TransactionTrait,
+};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::config::{Settings, DEFAULT_DATABASE_FILE};
+use crate::error::{Error, Result};
+
+/// Wakes whoever reads the release log once a transaction that appended to it commits.
+pub type LogWakeup = Arc<tokio::sync::Notify>;
+
+/// A cheap-to-clone handle on the database.
+#[derive(Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+    /// SQLite allows one writer at a time: writers of this process queue here instead
+    /// of failing with SQLITE_BUSY. `None` on PostgreSQL.
+    write_lock: Option<Arc<Mutex<()>>>,
+    statements: Arc<AtomicU64>,
+    log_wakeup: LogWakeup,
+    schedule_wakeup: LogWakeup,
+}
+
+/// Where the database is and whether it was just created.
+pub struct Target {
+    pub url: String,
+    /// True when the default SQLite file did not exist before start-up.
+    pub created_default: bool,
+}
+
+/// Resolves the database URL, defaulting to a SQLite file in the working directory.
+pub fn target(settings: &Settings) -> Target {
+    match &settings.database_url {
+        Some(url) => Target {
+            url: url.clone(),
+            created_default: false,
+        },
+        None => Target {
+            url: format!("sqlite://{DEFAULT_DATABASE_FILE}?mode=rwc"),
+            created_default: !std::path::Path::new(DEFAULT_DATABASE_FILE).exists(),
+        },
+    }
+}
+
+impl Db {
+    /// Connects (creating a missing SQLite file) and applies pending migrations.
+    pub async fn connect(url: &str, settings: &Settings) -> anyhow::Result<Self> {
+        let url = if url.starts_with("sqlite:") && !url.contains("mode=") {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}mode=rwc")
+        } else {
+            url.to_string()
+        };
+        let mut options = ConnectOptions::new(url);
+        options
+            .max_connections(settings.db_max_connections)
+            .min_connections(1)
+            .acquire_timeout(settings.db_acquire_timeout())
+            .connect_timeout(settings.db_acquire_timeout())
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        let mut conn = Database::connect(options).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_info| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Migrator::up(&conn, None).await?;
+        let write_lock = match conn.get_database_backend() {
+            DatabaseBackend::Sqlite => Some(Arc::new(Mutex::new(()))),
+            _ => None,
+        };
+        Ok(Db {
+            conn,
+            write_lock,
+            statements,
+            log_wakeup: Arc::default(),
+            schedule_wakeup: Arc::default(),
+        })
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// SQL statements run through this handle since start-up.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    pub fn log_wakeup(&self) -> LogWakeup {
+        self.log_wakeup.clone()
+    }
+
+    /// Wakes the scheduler of this process.
+    pub fn schedule_wakeup(&self) -> LogWakeup {
+        self.schedule_wakeup.clone()
+    }
+
+    /// Tells the scheduler that a release time was set, changed or removed.
+    pub fn schedule_changed(&self) {
+        self.schedule_wakeup.notify_one();
+    }
+
+    /// Wakes the dispatcher of this process (used by the PostgreSQL listener).
+    pub fn log_appended(&self) {
+        self.log_wakeup.notify_one();
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        self.conn.ping().await.is_ok()
+    }
+
+    /// Begins a write transaction. Dropping it without `commit` rolls it back.
+    pub async fn begin_write(&self) -> Result<WriteTxn> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let txn = self.conn.begin().await?;
+        Ok(WriteTxn {
+            txn,
+            _guard: guard,
+            appended_to_log: false,
+            log_wakeup: self.log_wakeup.clone(),
+        })
+    }
+}
+
+/// A write transaction, serialised per process on SQLite.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _guard: Option<OwnedMutexGuard<()>>,
+    appended_to_log: bool,
+    log_wakeup: LogWakeup,
+}
+
+impl WriteTxn {
+    /// Marks that this transaction appended to the release log, so that commit
+    /// wakes the readers of the log. On PostgreSQL it also sends `NOTIFY`, which
+    /// other replicas receive exactly when the rows become visible.
+    pub async fn appended_to_log(&mut self) -> Result<()> {
+        if !self.appended_to_log && self.txn.get_database_backend() == DatabaseBackend::Postgres {
+            self.txn
+                .execute_unprepared("NOTIFY premiere_release_log")
+                .await?;
+        }
+        self.appended_to_log = true;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.txn.commit().await.map_err(Error::from)?;
+        if self.appended_to_log {
+            self.log_wakeup.notify_one();
+        }
+        Ok(())
+    }
+}
+
+impl Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}

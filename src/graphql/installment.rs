@@ -1,0 +1,273 @@
+//! `Installment`, its queries and mutations (including publishing).
+
+use async_graphql::{Context, InputObject, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use entity::installment as model;
+
+use super::credit::Credit;
+use super::guard::AdminGuard;
+use super::ids::{self, Kind};
+use super::interview::Interview;
+use super::loaders::{CountKey, CountOf, CreditsOf, InterviewsOf, Loaders, Parent, SeriesId};
+use super::paging::{self, CountedConnection, TotalCount};
+use super::series::Series;
+use crate::catalog::{self, CreditRole, InstallmentStatus};
+use crate::error::Error;
+use crate::releases;
+use crate::AppState;
+
+pub struct Installment(pub model::Model);
+
+#[Object]
+impl Installment {
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Installment, self.0.id)
+    }
+
+    async fn series(&self, ctx: &Context<'_>) -> Result<Series> {
+        ctx.data_unchecked::<Loaders>()
+            .load_one(SeriesId(self.0.series_id))
+            .await?
+            .map(Series)
+            .ok_or_else(|| Error::internal("installment without its series").into())
+    }
+
+    /// Position in the series: 2 for `Soundtrack #2`. Unique within a series.
+    async fn number(&self) -> i32 {
+        self.0.number
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn synopsis(&self) -> Option<&str> {
+        self.0.synopsis.as_deref()
+    }
+
+    async fn episode_count(&self) -> Option<i32> {
+        self.0.episode_count
+    }
+
+    async fn status(&self) -> InstallmentStatus {
+        InstallmentStatus::parse(&self.0.status)
+    }
+
+    /// Planned or actual release time.
+    async fn release_at(&self) -> Option<DateTime<Utc>> {
+        self.0.release_at
+    }
+
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+
+    async fn credits(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        role: Option<CreditRole>,
+    ) -> Result<CountedConnection<Credit>> {
+        let args = paging::args(ctx, first, after, last, before)?;
+        let parent = Parent::Installment(self.0.id);
+        let page = ctx
+            .data_unchecked::<Loaders>()
+            .load_one(CreditsOf { parent, role, args })
+            .await?
+            .unwrap_or_default();
+        let total = TotalCount::Nested(CountKey {
+            of: CountOf::Credits {
+                of_installment: true,
+                role,
+            },
+            parent: self.0.id,
+        });
+        Ok(paging::connection(page, total, Credit))
+    }
+
+    async fn interviews(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<CountedConnection<Interview>> {
+        let args = paging::args(ctx, first, after, last, before)?;
+        let parent = Parent::Installment(self.0.id);
+        let page = ctx
+            .data_unchecked::<Loaders>()
+            .load_one(InterviewsOf { parent, args })
+            .await?
+            .unwrap_or_default();
+        let total = TotalCount::Nested(CountKey {
+            of: CountOf::Interviews {
+                of_installment: true,
+            },
+            parent: self.0.id,
+        });
+        Ok(paging::connection(page, total, Interview))
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct InstallmentFilter {
+    series_id: Option<ID>,
+    status: Option<InstallmentStatus>,
+    released_after: Option<DateTime<Utc>>,
+    released_before: Option<DateTime<Utc>>,
+}
+
+#[derive(InputObject)]
+pub struct CreateInstallmentInput {
+    series_id: ID,
+    number: i32,
+    /// Defaults to `<series title> #<number>`.
+    title: Option<String>,
+    synopsis: Option<String>,
+    episode_count: Option<i32>,
+    release_at: Option<DateTime<Utc>>,
+    /// false (default): DRAFT. true: PUBLISHED now when `releaseAt` is absent or not
+    /// in the future, else SCHEDULED and published automatically at `releaseAt`.
+    #[graphql(default_with = "Some(false)")]
+    publish: Option<bool>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateInstallmentInput {
+    title: Option<String>,
+    synopsis: Option<String>,
+    episode_count: Option<i32>,
+    release_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct InstallmentQuery;
+
+#[Object]
+impl InstallmentQuery {
+    async fn all_installments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<InstallmentFilter>,
+    ) -> Result<CountedConnection<Installment>> {
+        let args = paging::args(ctx, first, after, last, before)?;
+        let filter = match filter {
+            None => catalog::installment::Filter::default(),
+            Some(f) => catalog::installment::Filter {
+                series_id: f
+                    .series_id
+                    .map(|id| ids::decode("filter.seriesId", Kind::Series, &id))
+                    .transpose()?,
+                status: f.status,
+                released_after: f.released_after,
+                released_before: f.released_before,
+            },
+        };
+        let db = ctx.data_unchecked::<AppState>().db.conn();
+        let page = catalog::installment::list(db, &filter, &args).await?;
+        Ok(paging::connection(
+            page,
+            TotalCount::Installments(filter),
+            Installment,
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct InstallmentMutation;
+
+#[Object]
+impl InstallmentMutation {
+    #[graphql(guard = "AdminGuard")]
+    async fn create_installment(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateInstallmentInput,
+    ) -> Result<Installment> {
+        let series_id = ids::decode("input.seriesId", Kind::Series, &input.series_id)?;
+        let created = catalog::installment::create(
+            &ctx.data_unchecked::<AppState>().db,
+            catalog::installment::NewInstallment {
+                series_id,
+                number: input.number,
+                title: input.title,
+                synopsis: input.synopsis,
+                episode_count: input.episode_count,
+                release_at: input.release_at,
+                publish: input.publish.unwrap_or(false),
+            },
+        )
+        .await?;
+        Ok(Installment(created))
+    }
+
+    #[graphql(guard = "AdminGuard")]
+    async fn update_installment(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateInstallmentInput,
+    ) -> Result<Installment> {
+        let id = ids::decode("id", Kind::Installment, &id)?;
+        let updated = catalog::installment::update(
+            &ctx.data_unchecked::<AppState>().db,
+            id,
+            catalog::installment::InstallmentChanges {
+                title: input.title,
+                synopsis: input.synopsis,
+                episode_count: input.episode_count,
+                release_at: input.release_at,
+            },
+        )
+        .await?;
+        Ok(Installment(updated))
+    }
+
+    /// Publishes a DRAFT or SCHEDULED installment: now when `at` is absent or not in
+    /// the future, else schedules it. Publishing a PUBLISHED one returns it unchanged
+    /// and emits no second event.
+    #[graphql(guard = "AdminGuard")]
+    async fn publish_installment(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Installment> {
+        let id = ids::decode("id", Kind::Installment, &id)?;
+        let published =
+            releases::publish::publish(&ctx.data_unchecked::<AppState>().db, id, at).await?;
+        Ok(Installment(published))
+    }
+
+    /// Returns a SCHEDULED installment to DRAFT.
+    #[graphql(guard = "AdminGuard")]
+    async fn unschedule_installment(&self, ctx: &Context<'_>, id: ID) -> Result<Installment> {
+        let id = ids::decode("id", Kind::Installment, &id)?;
+        let draft = releases::publish::unschedule(&ctx.data_unchecked::<AppState>().db, id).await?;
+        Ok(Installment(draft))
+    }
+
+    /// Refused with CONFLICT for a PUBLISHED installment.
+    #[graphql(guard = "AdminGuard")]
+    async fn delete_installment(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
+        let row = ids::decode("id", Kind::Installment, &id)?;
+        catalog::installment::delete(&ctx.data_unchecked::<AppState>().db, row).await?;
+        Ok(id)
+    }
+}

@@ -1,0 +1,50 @@
+//! The `Node` interface and `Query.node`.
+
+use async_graphql::{Context, Interface, Object, Result, ID};
+
+use super::credit::Credit;
+use super::ids::{self, Kind};
+use super::installment::Installment;
+use super::interview::Interview;
+use super::person::Person;
+use super::series::Series;
+use crate::catalog;
+use crate::AppState;
+
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    Series(Series),
+    Installment(Installment),
+    Person(Person),
+    Credit(Credit),
+    Interview(Interview),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        let (kind, row) = ids::decode_any("id", &id)?;
+        let db = ctx.data_unchecked::<AppState>().db.conn();
+        Ok(match kind {
+            Kind::Series => catalog::series::get(db, row)
+                .await?
+                .map(|m| Node::Series(Series(m))),
+            Kind::Installment => catalog::installment::get(db, row)
+                .await?
+                .map(|m| Node::Installment(Installment(m))),
+            Kind::Person => catalog::person::get(db, row)
+                .await?
+                .map(|m| Node::Person(Person(m))),
+            Kind::Credit => catalog::credit::get(db, row)
+                .await?
+                .map(|m| Node::Credit(Credit(m))),
+            Kind::Interview => catalog::interview::get(db, row)
+                .await?
+                .map(|m| Node::Interview(Interview(m))),
+        })
+    }
+}

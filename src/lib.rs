@@ -1,0 +1,27 @@
+//! Premiere: a GraphQL gateway over a catalogue of series, their installments,
+//! credits and interviews, with release alerts.
+
+pub mod app;
+pub mod catalog;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod metrics;
+pub mod releases;
+pub mod seed;
+
+use std::sync::Arc;
+
+pub use app::Application;
+pub use config::Settings;
+
+/// What every request handler and resolver shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: db::Db,
+    pub settings: Arc<Settings>,
+    pub bus: releases::bus::Bus,
+    pub metrics: metrics::Metrics,
+    pub admin_token: Arc<str>,
+}

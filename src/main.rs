@@ -1,0 +1,56 @@
+//! The `premiere` command line: serve (default), migrate, seed, schema.
+
+use anyhow::Context;
+use clap::Parser;
+use premiere::config::{Cli, Command, LogFormat};
+use premiere::{db, seed, Application};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let settings = cli.settings;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter);
+    match settings.log_format {
+        LogFormat::Json => subscriber.json().init(),
+        LogFormat::Text => subscriber.init(),
+    }
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Schema => print!("{}", premiere::graphql::sdl()),
+        Command::Migrate => {
+            let target = db::target(&settings);
+            db::Db::connect(&target.url, &settings)
+                .await
+                .context("migrating the database")?;
+            println!("migrations applied");
+        }
+        Command::Seed => {
+            let target = db::target(&settings);
+            let db = db::Db::connect(&target.url, &settings)
+                .await
+                .context("connecting to the database")?;
+            seed::seed(&db).await.context("loading the demo data")?;
+            println!("demo data loaded");
+        }
+        Command::Serve => {
+            let app = Application::build(settings)
+                .await
+                .context("starting the server")?;
+            let addr = app.local_addr();
+            println!("Premiere is serving on http://{addr}");
+            println!("  GraphiQL:   http://{addr}/graphql");
+            println!("  Playground: http://{addr}/playground");
+            if app.generated_token() {
+                println!(
+                    "  Admin token (generated; set PREMIERE_ADMIN_TOKEN to choose one): {}",
+                    app.admin_token()
+                );
+            }
+            app.run_until_stopped().await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! The dispatcher: one per process. On each wake-up it reads the new log rows once,
+//! with what they refer to, and shares them with every local subscriber.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use super::log::{self, Filter, Release};
+use crate::db::Db;
+use crate::error::Result;
+use crate::metrics::Metrics;
+
+/// Events read from the log per statement.
+pub const BATCH: u64 = 256;
+/// Events a subscriber may fall behind before it reads its gap from the log.
+const CAPACITY: usize = 1024;
+/// Longest wait without a wake-up: picks up rows another process appended.
+const IDLE_CHECK: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct Bus {
+    tx: broadcast::Sender<Arc<Release>>,
+    position: Arc<AtomicI64>,
+    shutdown: CancellationToken,
+}
+
+impl Bus {
+    /// Starts the dispatcher at the current end of the log.
+    pub async fn start(db: Db, metrics: Metrics, shutdown: CancellationToken) -> Result<Self> {
+        let (tx, _) = broadcast::channel(CAPACITY);
+        let bus = Bus {
+            tx,
+            position: Arc::new(AtomicI64::new(log::last_position(db.conn()).await?)),
+            shutdown,
+        };
+        tokio::spawn(bus.clone().dispatch(db, metrics));
+        Ok(bus)
+    }
+
+    /// The last position the dispatcher has shared.
+    pub fn position(&self) -> i64 {
+        self.position.load(Ordering::SeqCst)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Release>> {
+        self.tx.subscribe()
+    }
+
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
+    async fn dispatch(self, db: Db, metrics: Metrics) {
+        let wakeup = db.log_wakeup();
+        let everything = Filter::default();
+        loop {
+            let notified = wakeup.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let full;
+            match read(&db, self.position(), &everything).await {
+                Ok(batch) => {
+                    full = batch.len() as u64 == BATCH;
+                    for release in batch {
+                        self.position.store(release.event.id, Ordering::SeqCst);
+                        metrics.event_dispatched(self.tx.receiver_count());
+                        // No receiver is not an error: nobody is subscribed.
+                        let _ = self.tx.send(release);
+                    }
+                }
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            }
+            if full {
+                continue;
+            }
+            tokio::select! {
+                _ = self.shutdown.cancelled() => break,
+                _ = &mut notified => {}
+                _ = tokio::time::sleep(IDLE_CHECK) => {}
+            }
+        }
+    }
+}
+
+/// Reads and loads one batch of the log after `position`.
+pub async fn read(db: &Db, position: i64, filter: &Filter) -> Result<Vec<Arc<Release>>> {
+    let events = log::after(db.conn(), position, filter, BATCH).await?;
+    log::load(db.conn(), events).await
+}

@@ -1,0 +1,254 @@
+//! The durable release log: appended in the same transaction as the change it reports.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use entity::{credit, installment, interview, release_event, series};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use crate::catalog::paging::{self, Key, Page, PageArgs};
+use crate::catalog::{self, now};
+use crate::db::WriteTxn;
+use crate::error::Result;
+
+pub const KEY: Key = Key {
+    table: "release_event",
+    column: "id",
+};
+
+/// What happened.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[graphql(name = "ReleaseEventKind")]
+pub enum EventKind {
+    /// An installment became PUBLISHED (immediately or by its schedule).
+    InstallmentPublished,
+    /// A published installment's details changed.
+    InstallmentUpdated,
+    /// An interview about a published installment was added.
+    InterviewPublished,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::InstallmentPublished => "INSTALLMENT_PUBLISHED",
+            EventKind::InstallmentUpdated => "INSTALLMENT_UPDATED",
+            EventKind::InterviewPublished => "INTERVIEW_PUBLISHED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "INSTALLMENT_UPDATED" => EventKind::InstallmentUpdated,
+            "INTERVIEW_PUBLISHED" => EventKind::InterviewPublished,
+            _ => EventKind::InstallmentPublished,
+        }
+    }
+}
+
+/// Arbitrary but fixed key of the PostgreSQL advisory lock that orders appends.
+const APPEND_LOCK: i64 = 0x7072_656d_6965_7265;
+
+/// Appends an event to the log inside `txn`.
+///
+/// On PostgreSQL, appends are serialised by a transaction-scoped advisory lock, so
+/// that positions (from a sequence) follow commit order: a reader that sees position
+/// N has already been able to see every position below N.
+pub async fn append(
+    txn: &mut WriteTxn,
+    kind: EventKind,
+    installment: &installment::Model,
+    interview_id: Option<i64>,
+) -> Result<i64> {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})"))
+            .await?;
+    }
+    let row = release_event::ActiveModel {
+        kind: Set(kind.as_str().to_string()),
+        series_id: Set(installment.series_id),
+        installment_id: Set(installment.id),
+        interview_id: Set(interview_id),
+        occurred_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(&**txn)
+    .await?;
+    txn.appended_to_log().await?;
+    Ok(row.id)
+}
+
+/// Narrows release events: every field given must match; a list matches any member.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub series_ids: Option<Vec<i64>>,
+    pub person_ids: Option<Vec<i64>>,
+    pub kinds: Option<Vec<EventKind>>,
+}
+
+impl Filter {
+    fn select(&self) -> sea_orm::Select<release_event::Entity> {
+        let mut select = release_event::Entity::find();
+        if let Some(series_ids) = &self.series_ids {
+            select =
+                select.filter(release_event::Column::SeriesId.is_in(series_ids.iter().copied()));
+        }
+        if let Some(kinds) = &self.kinds {
+            select =
+                select.filter(release_event::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())));
+        }
+        if let Some(person_ids) = &self.person_ids {
+            select = select.filter(
+                release_event::Column::InstallmentId.in_subquery(
+                    Query::select()
+                        .column(credit::Column::InstallmentId)
+                        .from(credit::Entity)
+                        .and_where(
+                            Expr::col(credit::Column::PersonId).is_in(person_ids.iter().copied()),
+                        )
+                        .to_owned(),
+                ),
+            );
+        }
+        select
+    }
+
+    /// The same test as the SQL of `select`, on an event already loaded.
+    pub fn matches(&self, release: &Release) -> bool {
+        let event = &release.event;
+        self.series_ids
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&event.series_id))
+            && self
+                .kinds
+                .as_ref()
+                .is_none_or(|kinds| kinds.iter().any(|k| k.as_str() == event.kind))
+            && self
+                .person_ids
+                .as_ref()
+                .is_none_or(|ids| release.people.iter().any(|p| ids.contains(p)))
+    }
+}
+
+/// A log entry with everything a subscriber needs, loaded once and shared.
+#[derive(Debug)]
+pub struct Release {
+    pub event: release_event::Model,
+    pub series: series::Model,
+    pub installment: installment::Model,
+    pub interview: Option<interview::Model>,
+    /// The people credited on the installment, for the `personIds` filter.
+    pub people: Vec<i64>,
+}
+
+impl Release {
+    pub fn kind(&self) -> EventKind {
+        EventKind::parse(&self.event.kind)
+    }
+}
+
+/// Loads what the events refer to: four statements whatever their number.
+pub async fn load(
+    db: &impl ConnectionTrait,
+    events: Vec<release_event::Model>,
+) -> Result<Vec<Arc<Release>>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut series_ids: Vec<i64> = events.iter().map(|e| e.series_id).collect();
+    let mut installment_ids: Vec<i64> = events.iter().map(|e| e.installment_id).collect();
+    let mut interview_ids: Vec<i64> = events.iter().filter_map(|e| e.interview_id).collect();
+    for ids in [&mut series_ids, &mut installment_ids, &mut interview_ids] {
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    let series: HashMap<i64, series::Model> = catalog::series::by_ids(db, &series_ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let installments: HashMap<i64, installment::Model> =
+        catalog::installment::by_ids(db, &installment_ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+    let interviews: HashMap<i64, interview::Model> = if interview_ids.is_empty() {
+        HashMap::new()
+    } else {
+        catalog::interview::by_ids(db, &interview_ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect()
+    };
+    let mut people: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (installment, person) in
+        catalog::credit::people_of_installments(db, &installment_ids).await?
+    {
+        people.entry(installment).or_default().push(person);
+    }
+    let mut out = Vec::with_capacity(events.len());
+    for event in events {
+        let (Some(series), Some(installment)) = (
+            series.get(&event.series_id),
+            installments.get(&event.installment_id),
+        ) else {
+            tracing::error!(position = event.id, "release event refers to a missing row");
+            continue;
+        };
+        out.push(Arc::new(Release {
+            series: series.clone(),
+            installment: installment.clone(),
+            interview: event
+                .interview_id
+                .and_then(|id| interviews.get(&id).cloned()),
+            people: people
+                .get(&event.installment_id)
+                .cloned()
+                .unwrap_or_default(),
+            event,
+        }));
+    }
+    Ok(out)
+}
+
+/// Up to `limit` events after `position`, oldest first.
+pub async fn after(
+    db: &impl ConnectionTrait,
+    position: i64,
+    filter: &Filter,
+    limit: u64,
+) -> Result<Vec<release_event::Model>> {
+    Ok(filter
+        .select()
+        .filter(release_event::Column::Id.gt(position))
+        .order_by_asc(release_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// One page of the log, oldest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    args: &PageArgs,
+) -> Result<Page<release_event::Model>> {
+    paging::page(db, filter.select(), KEY, |m| m.id, args).await
+}
+
+/// The newest position in the log (0 when empty).
+pub async fn last_position(db: &impl ConnectionTrait) -> Result<i64> {
+    let max: Option<Option<i64>> = release_event::Entity::find()
+        .select_only()
+        .column_as(release_event::Column::Id.max(), "max")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(max.flatten().unwrap_or(0))
+}

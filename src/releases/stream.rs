@@ -1,0 +1,67 @@
+//! One subscriber's stream: catch up from the log after its cursor, then follow the
+//! bus, reading any gap (a lagged channel) from the log. No gap, no duplicate.
+
+use std::sync::Arc;
+
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::bus::{self, Bus};
+use super::log::{Filter, Release};
+use crate::db::Db;
+use crate::error::Result;
+
+/// Every event matching `filter` after position `after`, in log order, until shutdown.
+/// Without `after`: the events the dispatcher shares from now on.
+pub fn follow(
+    db: Db,
+    bus: Bus,
+    filter: Filter,
+    after: Option<i64>,
+) -> impl Stream<Item = Result<Arc<Release>>> {
+    // Subscribe before reading the position, so that nothing falls between the two.
+    let mut rx = bus.subscribe();
+    let mut catch_up = after.is_some();
+    let mut cursor = after.unwrap_or_else(|| bus.position());
+    async_stream::stream! {
+        loop {
+            if catch_up {
+                loop {
+                    let batch = match bus::read(&db, cursor, &filter).await {
+                        Ok(batch) => batch,
+                        Err(err) => {
+                            yield Err(err);
+                            return;
+                        }
+                    };
+                    let done = (batch.len() as u64) < bus::BATCH;
+                    for release in batch {
+                        cursor = release.event.id;
+                        yield Ok(release);
+                    }
+                    if done {
+                        break;
+                    }
+                }
+                catch_up = false;
+            }
+            let received = tokio::select! {
+                _ = bus.shutdown().cancelled() => break,
+                received = rx.recv() => received,
+            };
+            match received {
+                Ok(release) => {
+                    if release.event.id <= cursor {
+                        continue;
+                    }
+                    cursor = release.event.id;
+                    if filter.matches(&release) {
+                        yield Ok(release);
+                    }
+                }
+                Err(RecvError::Lagged(_)) => catch_up = true,
+                Err(RecvError::Closed) => break,
+            }
+        }
+    }
+}
