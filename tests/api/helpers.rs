@@ -1,0 +1,414 @@
+//! Spawning the server and talking to it.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use premiere::{Application, Settings};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const TOKEN: &str = "test-admin-token";
+/// How long a test waits for something that should happen.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Defines each test once per backend: `name::sqlite` always, `name::postgres` when
+/// `TEST_DATABASE_URL` is set (it prints that it was skipped otherwise).
+#[macro_export]
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if std::env::var("TEST_DATABASE_URL").is_err() {
+                        eprintln!("skipped: TEST_DATABASE_URL is not set, PostgreSQL test not run");
+                        return;
+                    }
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+/// A fresh database for one test; dropped (PostgreSQL) or deleted (SQLite) afterwards.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                TestDb {
+                    url,
+                    _dir: Some(dir),
+                    pg_name: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+                let name = format!("premiere_test_{}", uuid_like());
+                let pool = sea_orm::sqlx::PgPool::connect(&admin_url)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                sea_orm::sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&pool)
+                    .await
+                    .expect("create test database");
+                pool.close().await;
+                let url = replace_database(&admin_url, &name);
+                TestDb {
+                    url,
+                    _dir: None,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+            return;
+        };
+        // Drop the database from a thread of its own: Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Ok(pool) = sea_orm::sqlx::PgPool::connect(&admin_url).await {
+                    let _ = sea_orm::sqlx::query(&format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    ))
+                    .execute(&pool)
+                    .await;
+                    pool.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    let n: u64 = rand::thread_rng().gen();
+    format!("{n:016x}")
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[after_scheme..].find('/') {
+        Some(slash) => &base[..after_scheme + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// A running server over its own database.
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub fn settings(url: &str) -> Settings {
+    let mut settings = Settings::for_database(url);
+    settings.admin_token = Some(TOKEN.into());
+    settings.shutdown_timeout_secs = 2;
+    settings
+}
+
+impl TestApp {
+    /// A server over a fresh, empty database.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend).await;
+        TestApp::spawn_on(db, |_| {}).await
+    }
+
+    /// A server over a fresh database holding the demo data.
+    pub async fn spawn_seeded(backend: Backend) -> TestApp {
+        let app = TestApp::spawn(backend).await;
+        let db = premiere::db::Db::connect(&app.db.url, &settings(&app.db.url))
+            .await
+            .expect("connect");
+        premiere::seed::seed(&db).await.expect("seed");
+        app
+    }
+
+    /// A server over `db`, with settings adjusted by `tweak`.
+    pub async fn spawn_on(db: TestDb, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = settings(&db.url);
+        tweak(&mut settings);
+        let app = Application::build(settings).await.expect("server starts");
+        let addr = app.local_addr();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            let _ = app
+                .run_until(async move {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        TestApp {
+            addr,
+            client: reqwest::Client::new(),
+            db,
+            stop: Some(stop),
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops the server (graceful shutdown) and returns its database for a restart.
+    pub async fn stop(mut self) -> TestDb {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            let _ = tokio::time::timeout(WAIT, handle).await;
+        }
+        let db = std::mem::replace(
+            &mut self.db,
+            TestDb {
+                url: String::new(),
+                _dir: None,
+                pg_name: None,
+            },
+        );
+        db
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/graphql", self.addr)
+    }
+
+    /// POSTs a GraphQL request, with the admin token when `admin`.
+    pub async fn post(&self, query: &str, variables: Value, admin: bool) -> Value {
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if admin {
+            req = req.bearer_auth(TOKEN);
+        }
+        let resp = req.send().await.expect("request sent");
+        resp.json().await.expect("JSON response")
+    }
+
+    /// A query without credentials.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        self.post(query, variables, false).await
+    }
+
+    /// A request with the admin token.
+    pub async fn admin(&self, query: &str, variables: Value) -> Value {
+        self.post(query, variables, true).await
+    }
+
+    /// The server's count of SQL statements run so far.
+    pub async fn statements(&self) -> u64 {
+        self.metric("premiere_sql_statements_total").await as u64
+    }
+
+    /// A value from `/metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix(name)
+                    .and_then(|rest| rest.trim().parse::<f64>().ok())
+            })
+            .unwrap_or_else(|| panic!("metric {name} not found in:\n{text}"))
+    }
+
+    /// Waits (polling `/metrics`, with a timeout) until `name` reaches `value`.
+    pub async fn wait_metric_at_least(&self, name: &str, value: f64) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if self.metric(name).await >= value {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name} never reached {value}"
+            );
+            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.abort();
+        }
+    }
+}
+
+/// The `extensions.code` of the first error, if any.
+pub fn error_code(resp: &Value) -> Option<&str> {
+    resp["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// Asserts a response has no errors and returns its data.
+pub fn data(resp: &Value) -> &Value {
+    assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");
+    &resp["data"]
+}
+
+/// The two WebSocket subprotocols of GraphQL subscriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// graphql-ws (`graphql-transport-ws`).
+    TransportWs,
+    /// subscriptions-transport-ws (legacy, subprotocol `graphql-ws`).
+    Legacy,
+}
+
+/// A WebSocket client speaking one of the GraphQL protocols.
+pub struct WsClient {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    protocol: Protocol,
+    next_id: u32,
+}
+
+impl WsClient {
+    /// Connects and completes `connection_init` with `payload`.
+    pub async fn connect(app: &TestApp, protocol: Protocol, payload: Value) -> WsClient {
+        let mut request = app.ws_url().into_client_request().expect("ws request");
+        let sub = match protocol {
+            Protocol::TransportWs => "graphql-transport-ws",
+            Protocol::Legacy => "graphql-ws",
+        };
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", sub.parse().expect("header"));
+        let (ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("ws connect");
+        let mut client = WsClient {
+            ws,
+            protocol,
+            next_id: 0,
+        };
+        client
+            .send(json!({"type": "connection_init", "payload": payload}))
+            .await;
+        let ack = client.next_message().await.expect("connection_ack");
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        client
+    }
+
+    pub async fn send(&mut self, message: Value) {
+        self.ws
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .expect("ws send");
+    }
+
+    /// Starts a subscription; returns its id.
+    pub async fn subscribe(&mut self, query: &str, variables: Value) -> String {
+        self.next_id += 1;
+        let id = self.next_id.to_string();
+        let kind = match self.protocol {
+            Protocol::TransportWs => "subscribe",
+            Protocol::Legacy => "start",
+        };
+        self.send(
+            json!({"id": id, "type": kind, "payload": {"query": query, "variables": variables}}),
+        )
+        .await;
+        id
+    }
+
+    /// The next protocol message (keep-alives and pings skipped), or None when closed.
+    pub async fn next_message(&mut self) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("timed out waiting for a WebSocket message")?;
+            match msg.ok()? {
+                Message::Text(text) => {
+                    let value: Value = serde_json::from_str(&text).expect("JSON message");
+                    match value["type"].as_str() {
+                        Some("ka") | Some("ping") | Some("pong") => continue,
+                        _ => return Some(value),
+                    }
+                }
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    }
+
+    /// The payload of the next `next`/`data` message.
+    pub async fn next_data(&mut self) -> Value {
+        let msg = self.next_message().await.expect("a message");
+        let ty = msg["type"].as_str().unwrap_or_default();
+        assert!(ty == "next" || ty == "data", "expected data, got {msg}");
+        msg["payload"].clone()
+    }
+
+    /// Waits at most `within` for a message; None when nothing came.
+    pub async fn try_next_message(&mut self, within: Duration) -> Option<Value> {
+        match tokio::time::timeout(within, self.next_message()).await {
+            Ok(msg) => msg,
+            Err(_) => None,
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}

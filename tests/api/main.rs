@@ -1,0 +1,9 @@
+//! Black-box tests: the real server on 127.0.0.1:0 over a fresh database, spoken to
+//! over HTTP and WebSocket. Each test runs on SQLite, and again on PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod catalog;
+mod releases;
+mod schema_file;
