@@ -29,7 +29,7 @@ use crate::db::{self, Db};
 use crate::graphql::guard::Admin;
 use crate::graphql::{self, AppSchema};
 use crate::metrics::Metrics;
-use crate::releases::{bus::Bus, scheduler};
+use crate::releases::{bus::Bus, listener, scheduler};
 use crate::{seed, AppState};
 
 /// WebSocket read buffer per connection (async-graphql-axum's default is 128 KiB).
@@ -70,8 +70,17 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let shutdown = CancellationToken::new();
         let metrics = Metrics::default();
-        let bus = Bus::start(db.clone(), metrics.clone(), shutdown.clone()).await?;
+        let bus = Bus::start(
+            db.clone(),
+            metrics.clone(),
+            Duration::from_secs(settings.log_idle_check_secs),
+            shutdown.clone(),
+        )
+        .await?;
         scheduler::spawn(db.clone(), metrics.clone(), shutdown.clone());
+        if let (sea_orm::DatabaseBackend::Postgres, Some(url)) = (db.backend(), &settings.database_url) {
+            listener::spawn(db.clone(), url.clone(), shutdown.clone());
+        }
         let generated_token = settings.admin_token.is_none();
         let admin_token: Arc<str> = match &settings.admin_token {
             Some(token) => token.as_str().into(),

@@ -154,6 +154,11 @@ pub struct Settings {
     )]
     pub ws_max_message_bytes: usize,
 
+    /// Seconds the release dispatcher waits without a wake-up before it looks at the
+    /// log anyway (wake-ups come in-process on SQLite and by LISTEN/NOTIFY on PostgreSQL).
+    #[arg(long, env = "PREMIERE_LOG_IDLE_CHECK", default_value_t = 5, global = true)]
+    pub log_idle_check_secs: u64,
+
     /// Seconds to let in-flight work finish on shutdown.
     #[arg(
         long,

@@ -16,6 +16,11 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::config::{Settings, DEFAULT_DATABASE_FILE};
 use crate::error::{Error, Result};
 
+/// PostgreSQL channel notified when a transaction appended to the release log.
+pub const LOG_CHANNEL: &str = "premiere_release_log";
+/// PostgreSQL channel notified when a release time was set or changed.
+pub const SCHEDULE_CHANNEL: &str = "premiere_schedule";
+
 /// Wakes whoever reads the release log once a transaction that appended to it commits.
 pub type LogWakeup = Arc<tokio::sync::Notify>;
 
@@ -162,10 +167,21 @@ impl WriteTxn {
     pub async fn appended_to_log(&mut self) -> Result<()> {
         if !self.appended_to_log && self.txn.get_database_backend() == DatabaseBackend::Postgres {
             self.txn
-                .execute_unprepared("NOTIFY premiere_release_log")
+                .execute_unprepared(&format!("NOTIFY {LOG_CHANNEL}"))
                 .await?;
         }
         self.appended_to_log = true;
+        Ok(())
+    }
+
+    /// Tells the schedulers of every replica that a release time changed; on PostgreSQL
+    /// the notification is delivered at commit.
+    pub async fn schedule_changed(&self) -> Result<()> {
+        if self.txn.get_database_backend() == DatabaseBackend::Postgres {
+            self.txn
+                .execute_unprepared(&format!("NOTIFY {SCHEDULE_CHANNEL}"))
+                .await?;
+        }
         Ok(())
     }
 

@@ -24,6 +24,9 @@ pub enum Error {
     /// The query is over a configured limit.
     #[error("{0}")]
     TooComplex(String),
+    /// The database cannot be reached; the request may be retried.
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable,
     /// Anything else; the detail went to the log.
     #[error("internal error")]
     Internal,
@@ -41,7 +44,7 @@ impl Error {
             Error::NotFound { .. } => "NOT_FOUND",
             Error::Conflict(_) => "CONFLICT",
             Error::TooComplex(_) => "QUERY_TOO_COMPLEX",
-            Error::Internal => "INTERNAL",
+            Error::Unavailable | Error::Internal => "INTERNAL",
         }
     }
 
@@ -72,7 +75,13 @@ impl From<DbErr> for Error {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
                 Error::Conflict("a record with the same unique key already exists".into())
             }
-            _ => Error::internal(err),
+            _ => match err {
+                DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
+                    tracing::error!(error = %err, "database unavailable");
+                    Error::Unavailable
+                }
+                other => Error::internal(other),
+            },
         }
     }
 }

@@ -198,6 +198,9 @@ pub async fn create(db: &Db, input: NewInstallment) -> Result<installment::Model
     if published {
         log::append(&mut txn, EventKind::InstallmentPublished, &model, None).await?;
     }
+    if status == InstallmentStatus::Scheduled {
+        txn.schedule_changed().await?;
+    }
     txn.commit().await?;
     if status == InstallmentStatus::Scheduled {
         db.schedule_changed();
@@ -241,6 +244,9 @@ pub async fn update(db: &Db, id: i64, changes: InstallmentChanges) -> Result<ins
     let model = active.update(&*txn).await?;
     if status == InstallmentStatus::Published {
         log::append(&mut txn, EventKind::InstallmentUpdated, &model, None).await?;
+    }
+    if reschedules {
+        txn.schedule_changed().await?;
     }
     txn.commit().await?;
     if reschedules {

@@ -17,8 +17,6 @@ use crate::metrics::Metrics;
 pub const BATCH: u64 = 256;
 /// Events a subscriber may fall behind before it reads its gap from the log.
 const CAPACITY: usize = 1024;
-/// Longest wait without a wake-up: picks up rows another process appended.
-const IDLE_CHECK: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct Bus {
@@ -29,14 +27,20 @@ pub struct Bus {
 
 impl Bus {
     /// Starts the dispatcher at the current end of the log.
-    pub async fn start(db: Db, metrics: Metrics, shutdown: CancellationToken) -> Result<Self> {
+    /// `idle_check` is the longest wait without a wake-up before it looks at the log.
+    pub async fn start(
+        db: Db,
+        metrics: Metrics,
+        idle_check: Duration,
+        shutdown: CancellationToken,
+    ) -> Result<Self> {
         let (tx, _) = broadcast::channel(CAPACITY);
         let bus = Bus {
             tx,
             position: Arc::new(AtomicI64::new(log::last_position(db.conn()).await?)),
             shutdown,
         };
-        tokio::spawn(bus.clone().dispatch(db, metrics));
+        tokio::spawn(bus.clone().dispatch(db, metrics, idle_check));
         Ok(bus)
     }
 
@@ -53,7 +57,7 @@ impl Bus {
         &self.shutdown
     }
 
-    async fn dispatch(self, db: Db, metrics: Metrics) {
+    async fn dispatch(self, db: Db, metrics: Metrics, idle_check: Duration) {
         let wakeup = db.log_wakeup();
         let everything = Filter::default();
         loop {
@@ -82,7 +86,7 @@ impl Bus {
             tokio::select! {
                 _ = self.shutdown.cancelled() => break,
                 _ = &mut notified => {}
-                _ = tokio::time::sleep(IDLE_CHECK) => {}
+                _ = tokio::time::sleep(idle_check) => {}
             }
         }
     }

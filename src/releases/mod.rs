@@ -2,6 +2,7 @@
 //! and the subscription stream. See "The life of a release alert" in DESIGN.md.
 
 pub mod bus;
+pub mod listener;
 pub mod log;
 pub mod publish;
 pub mod scheduler;

@@ -35,6 +35,7 @@ pub async fn publish(db: &Db, id: i64, at: Option<DateTime<Utc>>) -> Result<inst
                 .exec(&*txn)
                 .await?;
             let model = reread(&*txn, id).await?;
+            txn.schedule_changed().await?;
             txn.commit().await?;
             db.schedule_changed();
             Ok(model)
@@ -74,6 +75,7 @@ pub async fn unschedule(db: &Db, id: i64) -> Result<installment::Model> {
                 .exec(&*txn)
                 .await?;
             let model = reread(&*txn, id).await?;
+            txn.schedule_changed().await?;
             txn.commit().await?;
             db.schedule_changed();
             Ok(model)

@@ -412,3 +412,14 @@ impl WsClient {
         let _ = self.ws.close(None).await;
     }
 }
+
+impl TestDb {
+    /// The database of another replica: same URL, not dropped by this handle.
+    pub fn shared(url: &str) -> TestDb {
+        TestDb {
+            url: url.to_string(),
+            _dir: None,
+            pg_name: None,
+        }
+    }
+}

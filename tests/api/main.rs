@@ -5,5 +5,7 @@
 mod helpers;
 
 mod catalog;
+mod replicas;
+mod restart;
 mod releases;
 mod schema_file;
