@@ -2,16 +2,17 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_graphql::http::{
     playground_source, GraphQLPlaygroundConfig, GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS,
 };
+use async_graphql::BatchRequest;
 use async_graphql::Data;
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -19,26 +20,47 @@ use futures_util::{SinkExt, StreamExt};
 use rand::distributions::{Alphanumeric, DistString};
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use tower_http::cors::CorsLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Instrument;
 
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::graphql::guard::Admin;
+use crate::graphql::limits::{Limits, SubscriptionSlots};
 use crate::graphql::{self, AppSchema};
-use crate::metrics::Metrics;
+use crate::http::graphql::{self as graphql_http, Executor, MediaType, Refusal};
+use crate::metrics::{Limit, Metrics};
 use crate::releases::{bus::Bus, listener, scheduler};
 use crate::{seed, AppState};
 
 /// WebSocket read buffer per connection (async-graphql-axum's default is 128 KiB).
 const WS_READ_BUFFER: usize = 4 * 1024;
 
+/// The header that carries a request's id (set when the client sent none, echoed back).
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
 #[derive(Clone)]
 struct App {
     schema: AppSchema,
     state: AppState,
+    limits: Limits,
+    /// One permit per open WebSocket connection.
+    ws_slots: Arc<Semaphore>,
+}
+
+impl App {
+    fn executor(&self) -> Executor<'_> {
+        Executor {
+            schema: &self.schema,
+            metrics: &self.state.metrics,
+            limits: &self.limits,
+        }
+    }
 }
 
 /// A built server: database migrated, listener bound, background tasks running.
@@ -78,7 +100,9 @@ impl Application {
         )
         .await?;
         scheduler::spawn(db.clone(), metrics.clone(), shutdown.clone());
-        if let (sea_orm::DatabaseBackend::Postgres, Some(url)) = (db.backend(), &settings.database_url) {
+        if let (sea_orm::DatabaseBackend::Postgres, Some(url)) =
+            (db.backend(), &settings.database_url)
+        {
             listener::spawn(db.clone(), url.clone(), shutdown.clone());
         }
         let generated_token = settings.admin_token.is_none();
@@ -95,7 +119,7 @@ impl Application {
             metrics,
             admin_token,
         };
-        let router = router(state.clone());
+        let router = router(state.clone())?;
         Ok(Application {
             listener,
             router,
@@ -177,10 +201,19 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState) -> anyhow::Result<Router> {
     let schema = graphql::schema(state.clone());
-    let max_body = state.settings.max_body_bytes;
-    let app = App { schema, state };
+    let settings = state.settings.clone();
+    let max_body = settings.max_body_bytes;
+    let app = App {
+        schema,
+        limits: Limits::new(&settings),
+        ws_slots: Arc::new(Semaphore::new(
+            settings.ws_max_connections.min(Semaphore::MAX_PERMITS),
+        )),
+        state,
+    };
+    let counters = app.state.metrics.clone();
     let mut router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(|| async { "ok" }))
@@ -189,11 +222,81 @@ fn router(state: AppState) -> Router {
     if app.state.settings.ide {
         router = router.route("/playground", get(playground));
     }
-    router
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!(
+                "request",
+                request_id = %id,
+                method = %req.method(),
+                path = %req.uri().path(),
+            )
+        })
+        // One line per request at debug level (`RUST_LOG=tower_http=debug`).
+        .on_response(DefaultOnResponse::new().level(tracing::Level::DEBUG));
+    Ok(router
         .with_state(app)
-        .layer(RequestBodyLimitLayer::new(max_body))
-        .layer(CorsLayer::permissive())
-        .layer(TraceLayer::new_for_http())
+        // A backstop: `/graphql` applies `max_body_bytes` itself, and reads (to discard)
+        // up to DRAIN_BYTES more of a refused body so that the client sees the 413.
+        .layer(RequestBodyLimitLayer::new(
+            max_body.saturating_add(graphql_http::DRAIN_BYTES),
+        ))
+        .layer(axum::middleware::map_response(move |response: Response| {
+            let counters = counters.clone();
+            async move { explain_too_large(response, max_body, &counters) }
+        }))
+        .layer(cors(&settings.cors_origins)?)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid)))
+}
+
+/// CORS for `origins`: any origin for `*`, else exactly those listed.
+fn cors(origins: &[String]) -> anyhow::Result<CorsLayer> {
+    let origins: Vec<&str> = origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .collect();
+    let allow = if origins.is_empty() || origins.contains(&"*") {
+        AllowOrigin::any()
+    } else {
+        let list = origins
+            .iter()
+            .map(|o| {
+                HeaderValue::from_str(o)
+                    .map_err(|_| anyhow::anyhow!("PREMIERE_CORS_ORIGINS: invalid origin `{o}`"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        AllowOrigin::list(list)
+    };
+    Ok(CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(Any)
+        .expose_headers([REQUEST_ID])
+        .max_age(Duration::from_secs(3600)))
+}
+
+/// Turns the body-limit layer's plain-text 413 into a GraphQL error naming the limit.
+fn explain_too_large(response: Response, max_body: usize, metrics: &Metrics) -> Response {
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && plain {
+        metrics.graphql_request(
+            crate::metrics::Operation::Unknown,
+            crate::metrics::Outcome::Rejected,
+        );
+        metrics.limit_refused(Limit::BodySize);
+        return Refusal::body_too_large(max_body).into_response(MediaType::Json);
+    }
+    response
 }
 
 /// True when the request carries the admin token (compared in constant time).
@@ -205,19 +308,34 @@ fn is_admin(headers: &HeaderMap, token: &str) -> bool {
         .is_some_and(|given| bool::from(given.trim().as_bytes().ct_eq(token.as_bytes())))
 }
 
-async fn graphql_post(
-    State(app): State<App>,
-    headers: HeaderMap,
-    req: GraphQLBatchRequest,
-) -> GraphQLResponse {
-    let mut req = req.into_inner();
-    if is_admin(&headers, &app.state.admin_token) {
-        req = req.data(Admin);
-    }
-    app.schema.execute_batch(req).await.into()
+async fn graphql_post(State(app): State<App>, req: Request) -> Response {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let executor = app.executor();
+    let media = match graphql_http::negotiate(&parts.headers) {
+        Ok(media) => media,
+        Err(refusal) => return executor.refuse(refusal, MediaType::Json, started),
+    };
+    let settings = &app.state.settings;
+    let batch = match graphql_http::read_post(
+        &parts.headers,
+        body,
+        settings.max_body_bytes,
+        settings.max_batch_size,
+    )
+    .await
+    {
+        Ok(batch) => batch,
+        Err(refusal) => return executor.refuse(refusal, media, started),
+    };
+    let admin = is_admin(&parts.headers, &app.state.admin_token);
+    executor
+        .serve(batch, media, &parts.method, admin, started)
+        .await
 }
 
 async fn graphql_get(State(app): State<App>, req: Request) -> Response {
+    let started = Instant::now();
     let headers = req.headers().clone();
     let is_upgrade = headers
         .get(header::UPGRADE)
@@ -250,33 +368,57 @@ async fn graphql_get(State(app): State<App>, req: Request) -> Response {
         )
         .into_response();
     }
-    let req =
-        match GraphQLBatchRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(
-            req,
-            &(),
+    let executor = app.executor();
+    let media = match graphql_http::negotiate(&headers) {
+        Ok(media) => media,
+        Err(refusal) => return executor.refuse(refusal, MediaType::Json, started),
+    };
+    let request = match graphql_http::read_get(req.uri()) {
+        Ok(request) => request,
+        Err(refusal) => return executor.refuse(refusal, media, started),
+    };
+    let admin = is_admin(&headers, &app.state.admin_token);
+    executor
+        .serve(
+            BatchRequest::Single(request),
+            media,
+            &Method::GET,
+            admin,
+            started,
         )
         .await
-        {
-            Ok(r) => r.into_inner(),
-            Err(rejection) => return rejection.into_response(),
-        };
-    let req = if is_admin(&headers, &app.state.admin_token) {
-        req.data(Admin)
-    } else {
-        req
-    };
-    GraphQLResponse::from(app.schema.execute_batch(req).await).into_response()
 }
 
 fn websocket(app: App, upgrade: WebSocketUpgrade, protocol: GraphQLProtocol) -> Response {
     let settings = app.state.settings.clone();
+    // Held for as long as the connection is open (released if the upgrade fails).
+    let Ok(slot) = app.ws_slots.clone().try_acquire_owned() else {
+        app.state.metrics.limit_refused(Limit::WebsocketConnections);
+        tracing::warn!(
+            limit = settings.ws_max_connections,
+            "WebSocket connection refused: too many open connections"
+        );
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            "too many open WebSocket connections; try again later",
+        )
+            .into_response();
+    };
+    let span = tracing::Span::current();
     upgrade
         .read_buffer_size(WS_READ_BUFFER)
         .write_buffer_size(0)
         .max_message_size(settings.ws_max_message_bytes)
         .max_frame_size(settings.ws_max_message_bytes)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve_websocket(app, socket, protocol))
+        .on_upgrade(move |socket| {
+            async move {
+                serve_websocket(app, socket, protocol).await;
+                drop(slot);
+            }
+            .instrument(span)
+        })
 }
 
 async fn serve_websocket(app: App, socket: WebSocket, protocol: GraphQLProtocol) {
@@ -303,9 +445,17 @@ async fn serve_websocket(app: App, socket: WebSocket, protocol: GraphQLProtocol)
         }
     };
     let shutdown = app.state.bus.shutdown().clone();
+    let slots = SubscriptionSlots::new(settings.ws_max_subscriptions);
+    let ended = slots.clone();
+    // On shutdown the subscriptions end and send `complete`; the connection closes
+    // once they all have (or after a second).
     let input = futures_util::stream::once(async move { Ok(first) })
         .chain(stream)
-        .take_until(shutdown.cancelled_owned());
+        .take_until(async move {
+            shutdown.cancelled().await;
+            let _ = tokio::time::timeout(Duration::from_secs(1), ended.all_free()).await;
+            tokio::task::yield_now().await;
+        });
     // Outgoing messages go through a writer that also sends keep-alive pings.
     let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Message>(16);
     let keepalive = settings.ws_keepalive();
@@ -340,6 +490,7 @@ async fn serve_websocket(app: App, socket: WebSocket, protocol: GraphQLProtocol)
     )
     .on_connection_init(move |payload| async move {
         let mut data = Data::default();
+        data.insert(slots);
         let given = payload
             .get("authorization")
             .or_else(|| payload.get("Authorization"))

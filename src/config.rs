@@ -109,7 +109,9 @@ pub struct Settings {
     #[arg(long, env = "PREMIERE_MAX_DEPTH", default_value_t = 12, global = true)]
     pub max_depth: usize,
 
-    /// Largest query complexity (fields counted, lists weighted by page size).
+    /// Largest query complexity (fields counted, lists weighted by page size: a
+    /// connection's selection counts once per `first`/`last`, so nested connections
+    /// multiply). Also bounds the fields of a document once fragments are expanded.
     #[arg(
         long,
         env = "PREMIERE_MAX_COMPLEXITY",
@@ -118,7 +120,34 @@ pub struct Settings {
     )]
     pub max_complexity: usize,
 
-    /// Largest request body in bytes.
+    /// Largest number of aliased fields in one GraphQL document (`a: field`).
+    #[arg(
+        long,
+        env = "PREMIERE_MAX_ALIASES",
+        default_value_t = 50,
+        global = true
+    )]
+    pub max_aliases: usize,
+
+    /// Largest number of root fields one operation selects (fragments included).
+    #[arg(
+        long,
+        env = "PREMIERE_MAX_ROOT_FIELDS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub max_root_fields: usize,
+
+    /// Largest number of operations in one batched POST (a JSON array).
+    #[arg(
+        long,
+        env = "PREMIERE_MAX_BATCH_SIZE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub max_batch_size: usize,
+
+    /// Largest request body in bytes; a larger one gets 413.
     #[arg(
         long,
         env = "PREMIERE_MAX_BODY_BYTES",
@@ -156,8 +185,31 @@ pub struct Settings {
 
     /// Seconds the release dispatcher waits without a wake-up before it looks at the
     /// log anyway (wake-ups come in-process on SQLite and by LISTEN/NOTIFY on PostgreSQL).
-    #[arg(long, env = "PREMIERE_LOG_IDLE_CHECK", default_value_t = 5, global = true)]
+    #[arg(
+        long,
+        env = "PREMIERE_LOG_IDLE_CHECK",
+        default_value_t = 5,
+        global = true
+    )]
     pub log_idle_check_secs: u64,
+
+    /// Largest number of open WebSocket connections per process; more upgrades get 503.
+    #[arg(
+        long,
+        env = "PREMIERE_WS_MAX_CONNECTIONS",
+        default_value_t = 100_000,
+        global = true
+    )]
+    pub ws_max_connections: usize,
+
+    /// Largest number of active subscriptions on one WebSocket connection.
+    #[arg(
+        long,
+        env = "PREMIERE_WS_MAX_SUBSCRIPTIONS",
+        default_value_t = 100,
+        global = true
+    )]
+    pub ws_max_subscriptions: usize,
 
     /// Seconds to let in-flight work finish on shutdown.
     #[arg(
@@ -175,6 +227,18 @@ pub struct Settings {
     /// Allow schema introspection.
     #[arg(long, env = "PREMIERE_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,
+
+    /// Origins allowed by CORS, comma-separated (e.g. `https://a.example,https://b.example`).
+    /// `*` (the default) allows any origin; no cookies are used, and mutations need the
+    /// bearer token, which browsers never send on their own.
+    #[arg(
+        long,
+        env = "PREMIERE_CORS_ORIGINS",
+        value_delimiter = ',',
+        default_value = "*",
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 /// The default database: a SQLite file in the working directory.

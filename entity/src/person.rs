@@ -9,6 +9,8 @@ pub struct Model {
     /// JSON array of strings.
     pub known_for: String,
     pub bio: Option<String>,
+    /// Name, case-folded, for case-insensitive search.
+    pub name_key: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -13,6 +13,12 @@ pub struct Model {
     /// JSON array of strings.
     pub genres: String,
     pub synopsis: Option<String>,
+    /// Title and original title, case-folded, for case-insensitive search.
+    pub title_key: String,
+    /// Network, case-folded.
+    pub network_key: Option<String>,
+    /// JSON array of the genres, case-folded.
+    pub genres_key: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -13,6 +13,9 @@ enum Series {
     Network,
     Genres,
     Synopsis,
+    TitleKey,
+    NetworkKey,
+    GenresKey,
     CreatedAt,
     UpdatedAt,
 }
@@ -40,6 +43,7 @@ enum Person {
     Name,
     KnownFor,
     Bio,
+    NameKey,
     CreatedAt,
     UpdatedAt,
 }
@@ -124,6 +128,9 @@ impl MigrationTrait for Migration {
                     .col(string_null(Series::Network))
                     .col(text(Series::Genres))
                     .col(text_null(Series::Synopsis))
+                    .col(text(Series::TitleKey))
+                    .col(string_null(Series::NetworkKey))
+                    .col(text(Series::GenresKey))
                     .col(timestamp_with_time_zone(Series::CreatedAt))
                     .col(timestamp_with_time_zone(Series::UpdatedAt))
                     .to_owned(),
@@ -184,6 +191,7 @@ impl MigrationTrait for Migration {
                     .col(string(Person::Name))
                     .col(text(Person::KnownFor))
                     .col(text_null(Person::Bio))
+                    .col(string(Person::NameKey))
                     .col(timestamp_with_time_zone(Person::CreatedAt))
                     .col(timestamp_with_time_zone(Person::UpdatedAt))
                     .to_owned(),
@@ -192,9 +200,9 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
-                    .name("ix_person_name")
+                    .name("ix_person_name_key")
                     .table(Person::Table)
-                    .col(Person::Name)
+                    .col(Person::NameKey)
                     .to_owned(),
             )
             .await?;

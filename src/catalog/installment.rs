@@ -63,11 +63,13 @@ fn filtered(filter: &Filter) -> sea_orm::Select<installment::Entity> {
     if let Some(status) = filter.status {
         select = select.filter(installment::Column::Status.eq(status.as_str()));
     }
+    // `releaseAt` is the planned or actual release time (a back-catalogue installment
+    // published today may have been released years ago).
     if let Some(after) = filter.released_after {
-        select = select.filter(installment::Column::PublishedAt.gt(after));
+        select = select.filter(installment::Column::ReleaseAt.gt(after));
     }
     if let Some(before) = filter.released_before {
-        select = select.filter(installment::Column::PublishedAt.lt(before));
+        select = select.filter(installment::Column::ReleaseAt.lt(before));
     }
     select
 }

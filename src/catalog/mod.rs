@@ -10,6 +10,7 @@ pub mod series;
 pub mod validate;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use sea_orm::sea_query::{Expr, LikeExpr, SimpleExpr};
 
 /// Publication state of an installment.
 #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,10 +91,10 @@ pub fn decode_list(stored: &str) -> Vec<String> {
     serde_json::from_str(stored).unwrap_or_default()
 }
 
-/// `LIKE` pattern for a case-insensitive substring, with wildcards escaped.
-pub fn contains_pattern(needle: &str) -> String {
+/// `LIKE` pattern for a substring, with wildcards escaped.
+fn contains_pattern(needle: &str) -> String {
     let mut pattern = String::from("%");
-    for c in needle.to_lowercase().chars() {
+    for c in needle.chars() {
         if matches!(c, '%' | '_' | '\\') {
             pattern.push('\\');
         }
@@ -101,4 +102,16 @@ pub fn contains_pattern(needle: &str) -> String {
     }
     pattern.push('%');
     pattern
+}
+
+/// Case-folds text for the `*_key` search columns and the needles matched
+/// against them. Folding in Rust, not with SQL `LOWER`, makes search ignore case
+/// alike on SQLite (whose `LOWER` folds ASCII only) and PostgreSQL.
+pub fn fold(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// The folded `column` contains `needle`, ignoring case.
+pub fn contains_folded(column: SimpleExpr, needle: &str) -> SimpleExpr {
+    Expr::expr(column).like(LikeExpr::new(contains_pattern(&fold(needle))).escape('\\'))
 }

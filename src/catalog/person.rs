@@ -1,13 +1,13 @@
 //! People: lookups, listing, create, update.
 
 use entity::person;
-use sea_orm::sea_query::{Expr, Func, LikeExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 
 use super::paging::{self, Key, Page, PageArgs};
-use super::{contains_pattern, encode_list, now, validate};
+use super::{contains_folded, encode_list, fold, now, validate};
 use crate::db::Db;
 use crate::error::{Error, Result};
 
@@ -38,13 +38,10 @@ pub struct PersonChanges {
 fn filtered(filter: &Filter) -> sea_orm::Select<person::Entity> {
     let mut select = person::Entity::find();
     if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
-        select = select.filter(
-            Expr::expr(Func::lower(Expr::col((
-                person::Entity,
-                person::Column::Name,
-            ))))
-            .like(LikeExpr::new(contains_pattern(search)).escape('\\')),
-        );
+        select = select.filter(contains_folded(
+            Expr::col((person::Entity, person::Column::NameKey)).into(),
+            search,
+        ));
     }
     select
 }
@@ -86,6 +83,7 @@ pub async fn create(db: &Db, input: NewPerson) -> Result<person::Model> {
     let txn = db.begin_write().await?;
     let at = now();
     let model = person::ActiveModel {
+        name_key: Set(fold(&name)),
         name: Set(name),
         known_for: Set(encode_list(&known_for)),
         bio: Set(bio),
@@ -118,6 +116,7 @@ pub async fn update(db: &Db, id: i64, changes: PersonChanges) -> Result<person::
         .ok_or_else(|| Error::not_found("person", "id"))?;
     let mut active: person::ActiveModel = current.into();
     if let Some(name) = name {
+        active.name_key = Set(fold(&name));
         active.name = Set(name);
     }
     if let Some(known_for) = known_for {

@@ -1,14 +1,13 @@
 //! Series: lookups, listing with filters, create, update, delete.
 
 use entity::{installment, series};
-use sea_orm::sea_query::{Expr, Func, LikeExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 
 use super::paging::{self, Key, Page, PageArgs};
-use super::{contains_pattern, encode_list, now, validate, InstallmentStatus};
+use super::{contains_folded, decode_list, encode_list, fold, now, validate, InstallmentStatus};
 use crate::db::Db;
 use crate::error::{Error, Result};
 
@@ -43,34 +42,38 @@ pub struct SeriesChanges {
     pub synopsis: Option<String>,
 }
 
-fn lower_like(column: series::Column, needle: &str) -> sea_orm::sea_query::SimpleExpr {
-    Expr::expr(Func::lower(Expr::col((series::Entity, column))))
-        .like(LikeExpr::new(contains_pattern(needle)).escape('\\'))
-}
-
 fn filtered(filter: &Filter) -> sea_orm::Select<series::Entity> {
     let mut select = series::Entity::find();
     if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
-        select = select.filter(
-            Condition::any()
-                .add(lower_like(series::Column::Title, search))
-                .add(lower_like(series::Column::OriginalTitle, search)),
-        );
+        select = select.filter(contains_folded(
+            Expr::col((series::Entity, series::Column::TitleKey)).into(),
+            search,
+        ));
     }
     if let Some(network) = &filter.network {
-        select = select.filter(
-            Expr::expr(Func::lower(Expr::col((
-                series::Entity,
-                series::Column::Network,
-            ))))
-            .eq(network.to_lowercase()),
-        );
+        select = select.filter(series::Column::NetworkKey.eq(fold(network)));
     }
     if let Some(genre) = &filter.genre {
-        let quoted = serde_json::to_string(genre).unwrap_or_default();
-        select = select.filter(lower_like(series::Column::Genres, &quoted));
+        let quoted = serde_json::to_string(&fold(genre)).unwrap_or_default();
+        select = select.filter(contains_folded(
+            Expr::col((series::Entity, series::Column::GenresKey)).into(),
+            &quoted,
+        ));
     }
     select
+}
+
+/// Sets the folded search columns from the values the row will have.
+fn set_keys(active: &mut series::ActiveModel) {
+    let title = active.title.as_ref().clone();
+    let original = active.original_title.as_ref().clone().unwrap_or_default();
+    active.title_key = Set(format!("{}\n{}", fold(&title), fold(&original)));
+    active.network_key = Set(active.network.as_ref().as_deref().map(fold));
+    let genres: Vec<String> = decode_list(active.genres.as_ref())
+        .iter()
+        .map(|g| fold(g))
+        .collect();
+    active.genres_key = Set(encode_list(&genres));
 }
 
 pub async fn list(
@@ -121,7 +124,7 @@ pub async fn create(db: &Db, input: NewSeries) -> Result<series::Model> {
         )));
     }
     let at = now();
-    let model = series::ActiveModel {
+    let mut active = series::ActiveModel {
         slug: Set(slug.clone()),
         title: Set(title),
         original_title: Set(original_title),
@@ -131,15 +134,17 @@ pub async fn create(db: &Db, input: NewSeries) -> Result<series::Model> {
         created_at: Set(at),
         updated_at: Set(at),
         ..Default::default()
-    }
-    .insert(&*txn)
-    .await
-    .map_err(|e| match Error::from(e) {
-        Error::Conflict(_) => {
-            Error::Conflict(format!("a series with slug `{slug}` already exists"))
-        }
-        other => other,
-    })?;
+    };
+    set_keys(&mut active);
+    let model = active
+        .insert(&*txn)
+        .await
+        .map_err(|e| match Error::from(e) {
+            Error::Conflict(_) => {
+                Error::Conflict(format!("a series with slug `{slug}` already exists"))
+            }
+            other => other,
+        })?;
     txn.commit().await?;
     Ok(model)
 }
@@ -185,6 +190,7 @@ pub async fn update(db: &Db, id: i64, changes: SeriesChanges) -> Result<series::
     if let Some(synopsis) = synopsis {
         active.synopsis = Set(synopsis);
     }
+    set_keys(&mut active);
     active.updated_at = Set(now());
     let model = active.update(&*txn).await?;
     txn.commit().await?;

@@ -58,10 +58,7 @@ pub fn classify(errors: &mut [ServerError]) {
         {
             continue;
         }
-        let code = if error.message.contains("nested too deep")
-            || error.message.contains("too complex")
-            || error.message.contains("too many")
-        {
+        let code = if is_over_limit(&error.message) {
             "QUERY_TOO_COMPLEX"
         } else {
             "BAD_USER_INPUT"
@@ -71,4 +68,20 @@ pub fn classify(errors: &mut [ServerError]) {
             .get_or_insert_with(Default::default)
             .set("code", code);
     }
+}
+
+/// Whether async-graphql's message reports a configured or built-in limit (depth,
+/// complexity, recursion, directives) rather than a mistake in the request.
+fn is_over_limit(message: &str) -> bool {
+    [
+        "nested too deep",
+        "too complex",
+        "too many",
+        "recursion depth",
+        "recursion limit exceeded",
+        "stack limit reached",
+        "number of directives",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
 }

@@ -62,6 +62,7 @@ impl Installment {
         self.0.published_at
     }
 
+    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn credits(
         &self,
         ctx: &Context<'_>,
@@ -88,6 +89,7 @@ impl Installment {
         Ok(paging::connection(page, total, Credit))
     }
 
+    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn interviews(
         &self,
         ctx: &Context<'_>,
@@ -157,6 +159,7 @@ pub struct InstallmentQuery;
 
 #[Object]
 impl InstallmentQuery {
+    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn all_installments(
         &self,
         ctx: &Context<'_>,

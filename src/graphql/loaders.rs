@@ -11,16 +11,24 @@ use crate::catalog::paging::{Page, PageArgs};
 use crate::catalog::{self, CreditRole, InstallmentStatus};
 use crate::db::Db;
 
-/// The loaders of a schema; no cache, so that they can be shared by all requests
-/// and subscriptions and still never serve stale data.
+/// Loaders without a cache, so that they never serve stale data. Each query and
+/// mutation gets its own (see `batching`); subscriptions share the schema's.
 pub type Loaders = DataLoader<CatalogLoader, NoCache>;
 
-pub fn loaders(db: Db, delay: Duration) -> Loaders {
+/// The shared loaders of the schema, used by subscriptions: a batch starts `delay`
+/// after its first key, and takes the keys of every subscriber asking meanwhile.
+pub fn shared(db: Db, delay: Duration) -> Loaders {
     DataLoader::with_cache(CatalogLoader { db }, tokio::spawn, NoCache).delay(delay)
 }
 
 pub struct CatalogLoader {
     db: Db,
+}
+
+impl CatalogLoader {
+    pub fn new(db: Db) -> Self {
+        CatalogLoader { db }
+    }
 }
 
 type LoadResult<K, V> = Result<HashMap<K, V>, async_graphql::Error>;

@@ -1,11 +1,13 @@
 //! Schema assembly: one module per type family, merged into the roots.
 
+pub mod batching;
 pub mod codes;
 pub mod credit;
 pub mod guard;
 pub mod ids;
 pub mod installment;
 pub mod interview;
+pub mod limits;
 pub mod loaders;
 pub mod node;
 pub mod paging;
@@ -53,6 +55,7 @@ fn builder(settings: &Settings) -> SchemaBuilder<QueryRoot, MutationRoot, Subscr
         SubscriptionRoot::default(),
     )
     .extension(codes::ErrorCodes)
+    .extension(limits::Limits::new(settings))
     .limit_depth(settings.max_depth)
     .limit_complexity(settings.max_complexity);
     if settings.introspection {
@@ -64,8 +67,9 @@ fn builder(settings: &Settings) -> SchemaBuilder<QueryRoot, MutationRoot, Subscr
 
 /// The schema serving `state`.
 pub fn schema(state: AppState) -> AppSchema {
-    let loaders = loaders::loaders(state.db.clone(), Duration::from_millis(1));
+    let loaders = loaders::shared(state.db.clone(), Duration::from_millis(1));
     builder(&state.settings.clone())
+        .extension(batching::Batching::new(state.db.clone()))
         .data(loaders)
         .data(state)
         .finish()

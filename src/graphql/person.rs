@@ -33,6 +33,7 @@ impl Person {
         self.0.bio.as_deref()
     }
 
+    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn credits(
         &self,
         ctx: &Context<'_>,
@@ -61,6 +62,7 @@ impl Person {
         Ok(paging::connection(page, total, Credit))
     }
 
+    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn interviews(
         &self,
         ctx: &Context<'_>,
@@ -113,6 +115,7 @@ pub struct PersonQuery;
 
 #[Object]
 impl PersonQuery {
+    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn all_people(
         &self,
         ctx: &Context<'_>,

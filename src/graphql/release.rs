@@ -81,6 +81,7 @@ pub struct ReleaseQuery;
 #[Object]
 impl ReleaseQuery {
     /// The release log, oldest first; `after` is a ReleaseEvent cursor.
+    #[graphql(complexity = "super::paging::cost(first, None, child_complexity)")]
     async fn release_events(
         &self,
         ctx: &Context<'_>,
@@ -123,6 +124,8 @@ impl ReleaseSubscription {
         after: Option<String>,
     ) -> Result<impl Stream<Item = Result<ReleaseEvent>>> {
         let state = ctx.data_unchecked::<AppState>().clone();
+        // Over WebSocket, a connection has a fixed number of subscription slots.
+        let slot = super::limits::SubscriptionSlots::acquire(ctx)?;
         let filter = filter.unwrap_or_default().parse()?;
         let after = match after {
             Some(after) => {
@@ -137,16 +140,15 @@ impl ReleaseSubscription {
             }
             None => None,
         };
+        let alerts = stream::follow(state.db.clone(), state.bus.clone(), filter, after).await?;
         let metrics = state.metrics.clone();
         metrics.subscription_opened();
         let guard = SubscriptionGuard(metrics.clone());
-        Ok(
-            stream::follow(state.db.clone(), state.bus.clone(), filter, after).map(move |item| {
-                let _alive = &guard;
-                metrics.event_delivered();
-                item.map(ReleaseEvent).map_err(Into::into)
-            }),
-        )
+        Ok(alerts.map(move |item| {
+            let _alive = (&guard, &slot);
+            metrics.event_delivered();
+            item.map(ReleaseEvent).map_err(Into::into)
+        }))
     }
 }
 

@@ -53,6 +53,7 @@ impl Series {
         self.0.updated_at
     }
 
+    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn installments(
         &self,
         ctx: &Context<'_>,
@@ -126,6 +127,7 @@ impl SeriesQuery {
         Ok(catalog::series::by_slug(db, &slug).await?.map(Series))
     }
 
+    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn all_series(
         &self,
         ctx: &Context<'_>,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::installment;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::log::{self, EventKind};
@@ -105,7 +105,13 @@ async fn claim(
         .col_expr(installment::Column::PublishedAt, Expr::value(moment))
         .col_expr(
             installment::Column::ReleaseAt,
-            Expr::cust_with_values("COALESCE(\"release_at\", $1)", [moment]),
+            // Not `Expr::cust_with_values("... $1")`: on SQLite that `$1` is left as is
+            // and bound to the statement's first value (the status).
+            Func::coalesce([
+                Expr::col(installment::Column::ReleaseAt).into(),
+                Expr::value(moment),
+            ])
+            .into(),
         )
         .col_expr(installment::Column::UpdatedAt, Expr::value(moment))
         .filter(installment::Column::Id.eq(id));

@@ -7,23 +7,29 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::bus::{self, Bus};
-use super::log::{Filter, Release};
+use super::log::{self, Filter, Release};
 use crate::db::Db;
 use crate::error::Result;
 
 /// Every event matching `filter` after position `after`, in log order, until shutdown.
-/// Without `after`: the events the dispatcher shares from now on.
-pub fn follow(
+/// Without `after`: the events appended to the log from now on.
+pub async fn follow(
     db: Db,
     bus: Bus,
     filter: Filter,
     after: Option<i64>,
-) -> impl Stream<Item = Result<Arc<Release>>> {
+) -> Result<impl Stream<Item = Result<Arc<Release>>>> {
     // Subscribe before reading the position, so that nothing falls between the two.
     let mut rx = bus.subscribe();
     let mut catch_up = after.is_some();
-    let mut cursor = after.unwrap_or_else(|| bus.position());
-    async_stream::stream! {
+    let mut cursor = match after {
+        Some(after) => after,
+        // The end of the log now, not the dispatcher's position: rows already
+        // committed (and acknowledged to their writers) may not have been shared
+        // yet, and they are not "from now on". Later rows come on the bus.
+        None => log::last_position(db.conn()).await?,
+    };
+    Ok(async_stream::stream! {
         loop {
             if catch_up {
                 loop {
@@ -63,5 +69,5 @@ pub fn follow(
                 Err(RecvError::Closed) => break,
             }
         }
-    }
+    })
 }

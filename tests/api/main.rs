@@ -2,10 +2,15 @@
 //! over HTTP and WebSocket. Each test runs on SQLite, and again on PostgreSQL when
 //! `TEST_DATABASE_URL` is set.
 
+#![allow(clippy::unwrap_used)]
+
 mod helpers;
 
 mod catalog;
+mod fuzz;
+mod hostile;
+mod protocol;
+mod releases;
 mod replicas;
 mod restart;
-mod releases;
 mod schema_file;

@@ -58,7 +58,10 @@ async fn publish_new(app: &TestApp, series: &str, number: i64) -> Value {
 
 async fn last_cursor(app: &TestApp) -> Option<String> {
     let resp = app
-        .query("{ releaseEvents(first: 100) { edges { cursor } } }", json!({}))
+        .query(
+            "{ releaseEvents(first: 100) { edges { cursor } } }",
+            json!({}),
+        )
         .await;
     data(&resp)["releaseEvents"]["edges"]
         .as_array()
@@ -78,7 +81,8 @@ async fn published_on_one_replica_is_delivered_by_the_other() {
     client
         .subscribe(ALERTS, json!({ "series": [series.clone()] }))
         .await;
-    b.wait_metric_at_least("premiere_subscriptions_open", 1.0).await;
+    b.wait_metric_at_least("premiere_subscriptions_open", 1.0)
+        .await;
     for number in 1..=3 {
         publish_new(&a, &series, number).await;
     }
@@ -109,7 +113,9 @@ async fn racing_schedulers_publish_each_due_installment_once() {
     }
     let db = a.stop().await;
     // While no replica runs, all 50 fall due.
-    let pool = sea_orm::sqlx::PgPool::connect(&db.url).await.expect("connect");
+    let pool = sea_orm::sqlx::PgPool::connect(&db.url)
+        .await
+        .expect("connect");
     sea_orm::sqlx::query("UPDATE installment SET release_at = NOW() - INTERVAL '1 second' WHERE status = 'SCHEDULED'")
         .execute(&pool)
         .await
@@ -130,7 +136,10 @@ async fn racing_schedulers_publish_each_due_installment_once() {
         }
         tokio::task::yield_now().await;
     };
-    assert_eq!(published, 50.0, "each due installment is claimed by exactly one scheduler");
+    assert_eq!(
+        published, 50.0,
+        "each due installment is claimed by exactly one scheduler"
+    );
     let resp = a
         .query(
             "query($s: [ID!]) { releaseEvents(first: 100, filter: { seriesIds: $s }) { edges { node { installment { number status } } } } }",
@@ -143,7 +152,11 @@ async fn racing_schedulers_publish_each_due_installment_once() {
         .iter()
         .map(|e| e["node"]["installment"]["number"].as_i64().expect("number"))
         .collect();
-    assert_eq!(numbers.len(), 50, "each due installment is in the log exactly once");
+    assert_eq!(
+        numbers.len(),
+        50,
+        "each due installment is in the log exactly once"
+    );
     assert_eq!(numbers.iter().collect::<HashSet<_>>().len(), 50);
     drop((a, b));
     drop(db);
@@ -159,9 +172,13 @@ async fn clients_of_a_stopped_replica_resume_on_the_other_without_loss() {
     let start = last_cursor(&a).await;
     let mut client = WsClient::connect(&a, Protocol::TransportWs, json!({})).await;
     client
-        .subscribe(ALERTS, json!({ "series": [series.clone()], "after": start }))
+        .subscribe(
+            ALERTS,
+            json!({ "series": [series.clone()], "after": start }),
+        )
         .await;
-    a.wait_metric_at_least("premiere_subscriptions_open", 1.0).await;
+    a.wait_metric_at_least("premiere_subscriptions_open", 1.0)
+        .await;
 
     // Publishes keep coming through B while A goes away.
     let publisher = {
@@ -212,5 +229,9 @@ async fn clients_of_a_stopped_replica_resume_on_the_other_without_loss() {
         );
     }
     publisher.await.expect("publisher finished");
-    assert_eq!(received, (1..=30).collect::<Vec<_>>(), "in order, no gap, no duplicate");
+    assert_eq!(
+        received,
+        (1..=30).collect::<Vec<_>>(),
+        "in order, no gap, no duplicate"
+    );
 }

@@ -36,7 +36,10 @@ async fn wait_ready(app: &TestApp, ready: bool) {
         if status.is_success() == ready {
             return;
         }
-        assert!(Instant::now() < deadline, "/readyz never became ready={ready}");
+        assert!(
+            Instant::now() < deadline,
+            "/readyz never became ready={ready}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -68,7 +71,10 @@ async fn a_database_restart_loses_no_release_alert() {
             json!({}),
         )
         .await;
-    let series = data(&resp)["createSeries"]["id"].as_str().expect("id").to_string();
+    let series = data(&resp)["createSeries"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     let mut client = WsClient::connect(&app, Protocol::TransportWs, json!({})).await;
     client
         .subscribe(
@@ -76,20 +82,32 @@ async fn a_database_restart_loses_no_release_alert() {
             json!({ "s": [series.clone()] }),
         )
         .await;
-    app.wait_metric_at_least("premiere_subscriptions_open", 1.0).await;
+    app.wait_metric_at_least("premiere_subscriptions_open", 1.0)
+        .await;
     assert!(publish(&app, &series, 1).await.get("errors").is_none());
-    assert_eq!(client.next_data().await["data"]["releaseAlerts"]["installment"]["number"], 1);
+    assert_eq!(
+        client.next_data().await["data"]["releaseAlerts"]["installment"]["number"],
+        1
+    );
 
     cluster("stop");
     wait_ready(&app, false).await;
     let started = Instant::now();
-    let down = app.query("{ allSeries(first: 1) { totalCount } }", json!({})).await;
+    let down = app
+        .query("{ allSeries(first: 1) { totalCount } }", json!({}))
+        .await;
     assert_eq!(error_code(&down), Some("INTERNAL"), "{down}");
     assert!(
-        down["errors"][0]["message"].as_str().unwrap_or_default().contains("unavailable"),
+        down["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("unavailable"),
         "{down}"
     );
-    assert!(started.elapsed() < WAIT, "a query while the database is down fails fast");
+    assert!(
+        started.elapsed() < WAIT,
+        "a query while the database is down fails fast"
+    );
 
     cluster("start");
     wait_ready(&app, true).await;
@@ -100,9 +118,15 @@ async fn a_database_restart_loses_no_release_alert() {
         if resp.get("errors").is_none() {
             break;
         }
-        assert!(Instant::now() < deadline, "publishing never recovered: {resp}");
+        assert!(
+            Instant::now() < deadline,
+            "publishing never recovered: {resp}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let event = client.next_data().await;
-    assert_eq!(event["data"]["releaseAlerts"]["installment"]["number"], 2, "{event}");
+    assert_eq!(
+        event["data"]["releaseAlerts"]["installment"]["number"], 2,
+        "{event}"
+    );
 }

@@ -1,1 +1,10 @@
 //! Catalogue tests.
+
+mod batching;
+mod demo;
+mod errors;
+mod filters;
+mod http;
+mod mutations;
+mod pagination;
+mod support;

@@ -1,0 +1,147 @@
+//! Loads the benchmark catalogue with direct multi-row inserts (not through GraphQL).
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use chrono::{Duration, TimeZone, Utc};
+use entity::{credit, installment, person, series};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, Database, DatabaseBackend, EntityTrait, TransactionTrait,
+};
+
+/// How much data: `series` × `installments` × `credits`, credits drawn from `people`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shape {
+    pub series: i64,
+    pub installments: i64,
+    pub credits: i64,
+    pub people: i64,
+}
+
+/// The slug of the (empty) series that the fan-out benchmark publishes into.
+pub const FANOUT_SLUG: &str = "bench-fanout";
+
+const CHUNK: usize = 500;
+
+/// Inserts the catalogue into a migrated, empty database. Returns the seconds taken.
+pub async fn load(url: &str, shape: Shape) -> Result<f64> {
+    let started = Instant::now();
+    let db = Database::connect(url)
+        .await
+        .context("connecting to load data")?;
+    let txn = db.begin().await?;
+    let t0 = Utc
+        .with_ymd_and_hms(2024, 1, 1, 12, 0, 0)
+        .single()
+        .context("base time")?;
+
+    let people: Vec<person::ActiveModel> = (1..=shape.people)
+        .map(|id| person::ActiveModel {
+            id: Set(id),
+            name: Set(format!("Person {id}")),
+            known_for: Set("[]".into()),
+            bio: Set(None),
+            created_at: Set(t0),
+            updated_at: Set(t0),
+        })
+        .collect();
+    insert_chunks::<person::Entity, _>(&txn, people).await?;
+
+    let mut all_series: Vec<series::ActiveModel> = (1..=shape.series)
+        .map(|id| series::ActiveModel {
+            id: Set(id),
+            slug: Set(format!("series-{id}")),
+            title: Set(format!("Series {id}")),
+            original_title: Set(None),
+            network: Set(Some("Bench+".into())),
+            genres: Set(r#"["Drama"]"#.into()),
+            synopsis: Set(Some(format!("The story of series {id}."))),
+            created_at: Set(t0),
+            updated_at: Set(t0),
+        })
+        .collect();
+    let fanout_id = shape.series + 1;
+    all_series.push(series::ActiveModel {
+        id: Set(fanout_id),
+        slug: Set(FANOUT_SLUG.into()),
+        title: Set("Fan-out".into()),
+        original_title: Set(None),
+        network: Set(None),
+        genres: Set("[]".into()),
+        synopsis: Set(None),
+        created_at: Set(t0),
+        updated_at: Set(t0),
+    });
+    insert_chunks::<series::Entity, _>(&txn, all_series).await?;
+
+    let mut installments = Vec::new();
+    let mut credits = Vec::new();
+    let mut credit_id = 0;
+    for s in 1..=shape.series {
+        for n in 1..=shape.installments {
+            let id = (s - 1) * shape.installments + n;
+            let published = t0 + Duration::days(n * 7) + Duration::minutes(s);
+            installments.push(installment::ActiveModel {
+                id: Set(id),
+                series_id: Set(s),
+                number: Set(n as i32),
+                title: Set(format!("Series {s} #{n}")),
+                synopsis: Set(None),
+                episode_count: Set(Some(8)),
+                status: Set("PUBLISHED".into()),
+                release_at: Set(Some(published)),
+                published_at: Set(Some(published)),
+                created_at: Set(t0),
+                updated_at: Set(t0),
+            });
+            for k in 0..shape.credits {
+                credit_id += 1;
+                // The same cast across a series' installments, with a change every 5.
+                let person = (s * 5 + k + n / 5) % shape.people + 1;
+                credits.push(credit::ActiveModel {
+                    id: Set(credit_id),
+                    installment_id: Set(id),
+                    person_id: Set(person),
+                    role: Set("ACTOR".into()),
+                    character: Set(Some(format!("Character {s}-{k}"))),
+                    character_description: Set(None),
+                    billing: Set(Some(k as i32 + 1)),
+                    debut: Set(false),
+                    created_at: Set(t0),
+                    updated_at: Set(t0),
+                });
+            }
+        }
+    }
+    insert_chunks::<installment::Entity, _>(&txn, installments).await?;
+    insert_chunks::<credit::Entity, _>(&txn, credits).await?;
+
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        for table in ["person", "series", "installment", "credit"] {
+            txn.execute_unprepared(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+            ))
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        db.execute_unprepared("ANALYZE").await?;
+    }
+    db.close().await?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+async fn insert_chunks<E, A>(txn: &sea_orm::DatabaseTransaction, rows: Vec<A>) -> Result<()>
+where
+    E: EntityTrait,
+    A: sea_orm::ActiveModelTrait<Entity = E> + Send,
+    E::Model: sea_orm::IntoActiveModel<A>,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(CHUNK).collect();
+        E::insert_many(chunk).exec_without_returning(txn).await?;
+    }
+    Ok(())
+}

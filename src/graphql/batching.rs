@@ -1,0 +1,145 @@
+//! Deterministic batching for queries and mutations.
+//!
+//! async-graphql's DataLoader starts a batch on a spawned task after a delay, so how
+//! many keys a batch gets depends on timing: a short delay splits batches under
+//! load, a long one adds latency to every level of a query. Here each query or
+//! mutation gets its own loaders whose batches are not spawned but queued, and the
+//! request's own task runs them only once the execution has nothing left to do but
+//! wait for them. Every key one level of a query asks for is then in one batch,
+//! whatever the load, and no time is spent waiting. Subscriptions keep the shared
+//! loaders of the schema, which batch across subscribers.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
+};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Request, Response, ServerResult};
+use futures_util::future::BoxFuture;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+
+use super::loaders::{CatalogLoader, Loaders};
+use crate::db::Db;
+
+/// Batches queued by a request's loaders, waiting for the request to run them.
+#[derive(Clone, Default)]
+struct Queue(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
+
+impl Queue {
+    fn push(&self, batch: BoxFuture<'static, ()>) {
+        if let Ok(mut queued) = self.0.lock() {
+            queued.push(batch);
+        }
+    }
+
+    fn take(&self) -> Vec<BoxFuture<'static, ()>> {
+        self.0
+            .lock()
+            .map(|mut q| std::mem::take(&mut *q))
+            .unwrap_or_default()
+    }
+}
+
+/// The schema extension that gives each query and mutation its own loaders.
+pub struct Batching {
+    db: Db,
+}
+
+impl Batching {
+    pub fn new(db: Db) -> Self {
+        Batching { db }
+    }
+}
+
+impl ExtensionFactory for Batching {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(BatchingExtension {
+            db: self.db.clone(),
+        })
+    }
+}
+
+struct BatchingExtension {
+    db: Db,
+}
+
+#[async_trait::async_trait]
+impl Extension for BatchingExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let subscription = request.parsed_query().is_ok_and(|doc| {
+            doc.operations
+                .iter()
+                .any(|(_, op)| op.node.ty == OperationType::Subscription)
+        });
+        if !subscription {
+            let queue = Queue::default();
+            let spawn = queue.clone();
+            let loaders: Loaders = async_graphql::dataloader::DataLoader::with_cache(
+                CatalogLoader::new(self.db.clone()),
+                move |batch| spawn.push(batch),
+                async_graphql::dataloader::NoCache,
+            )
+            .delay(Duration::ZERO);
+            request = request.data(loaders).data(queue);
+        }
+        next.run(ctx, request).await
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        match ctx.data_opt::<Queue>() {
+            Some(queue) => {
+                Drive {
+                    execution: Box::pin(next.run(ctx, operation_name)),
+                    queue: queue.clone(),
+                    running: FuturesUnordered::new(),
+                }
+                .await
+            }
+            None => next.run(ctx, operation_name).await,
+        }
+    }
+}
+
+/// Polls the execution, and the batches it queued whenever it is waiting.
+struct Drive<'a> {
+    execution: BoxFuture<'a, Response>,
+    queue: Queue,
+    running: FuturesUnordered<BoxFuture<'static, ()>>,
+}
+
+impl Future for Drive<'_> {
+    type Output = Response;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        loop {
+            if let Poll::Ready(response) = self.execution.as_mut().poll(cx) {
+                return Poll::Ready(response);
+            }
+            let queued = self.queue.take();
+            self.running.extend(queued);
+            let mut finished = false;
+            while let Poll::Ready(Some(())) = self.running.poll_next_unpin(cx) {
+                finished = true;
+            }
+            // A finished batch has answered the execution: run it again at once.
+            if !finished {
+                return Poll::Pending;
+            }
+        }
+    }
+}

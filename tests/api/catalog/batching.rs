@@ -1,0 +1,227 @@
+//! Nested lists are batched: the SQL statements one query runs do not grow with the
+//! number of parents on a page (no N+1).
+
+use serde_json::{json, Value};
+
+use super::support::{admin_ok, id_of, person_id};
+use crate::db_tests;
+use crate::helpers::{data, Backend, TestApp};
+
+/// Three levels of nested connections with counts, and a reference at the bottom.
+const NESTED: &str = "query($genre: String, $series: Int, $installments: Int, $credits: Int) {
+  allSeries(first: $series, filter: { genre: $genre }) { nodes { title
+    installments(first: $installments) { totalCount nodes { title
+      credits(first: $credits) { totalCount nodes { character person { name } } }
+    } }
+  } }
+}";
+
+/// Creates `series` series of `genre`, each with `installments` draft installments,
+/// each crediting `credits` of `people` (shared between all of them), all through
+/// the admin API. Nothing is published, so the release log stays quiet.
+async fn build(
+    app: &TestApp,
+    genre: &str,
+    series: usize,
+    installments: usize,
+    credits: usize,
+    people: &[String],
+) {
+    for s in 0..series {
+        let created = admin_ok(
+            app,
+            "mutation($input: CreateSeriesInput!) { createSeries(input: $input) { id } }",
+            json!({ "input": { "slug": format!("{genre}-{s}"), "title": format!("{genre} {s}"), "genres": [genre] } }),
+        )
+        .await;
+        let series_id = id_of(&created["createSeries"]);
+        // All installments of a series in one request, aliased.
+        let fields: Vec<String> = (1..=installments)
+            .map(|n| {
+                format!("i{n}: createInstallment(input: {{ seriesId: $s, number: {n} }}) {{ id }}")
+            })
+            .collect();
+        let made = admin_ok(
+            app,
+            &format!("mutation($s: ID!) {{ {} }}", fields.join(" ")),
+            json!({ "s": series_id }),
+        )
+        .await;
+        let mut credit_fields = Vec::new();
+        let mut vars = serde_json::Map::new();
+        for n in 1..=installments {
+            let installment = id_of(&made[format!("i{n}")]);
+            vars.insert(format!("i{n}"), json!(installment));
+            for c in 0..credits {
+                let person = (s + n + c) % people.len();
+                vars.insert(format!("p{person}"), json!(people[person]));
+                credit_fields.push(format!(
+                    "c{n}_{c}: addCredit(input: {{ installmentId: $i{n}, personId: $p{person}, role: ACTOR, character: \"Role {c}\" }}) {{ id }}"
+                ));
+            }
+        }
+        let declared: Vec<String> = vars.keys().map(|k| format!("${k}: ID!")).collect();
+        admin_ok(
+            app,
+            &format!(
+                "mutation({}) {{ {} }}",
+                declared.join(", "),
+                credit_fields.join(" ")
+            ),
+            Value::Object(vars),
+        )
+        .await;
+    }
+}
+
+/// The SQL statements one run of `query` costs, with the last response. The
+/// dispatcher and the scheduler may run a statement of their own now and then (an
+/// idle check of the release log), so the median of five runs is the query's own cost.
+async fn cost(app: &TestApp, query: &str, vars: Value) -> (u64, Value) {
+    let mut deltas = Vec::new();
+    let mut last = Value::Null;
+    for _ in 0..5 {
+        let before = app.statements().await;
+        let resp = app.query(query, vars.clone()).await;
+        let after = app.statements().await;
+        data(&resp);
+        deltas.push(after - before);
+        last = resp;
+    }
+    let mut sorted = deltas.clone();
+    sorted.sort_unstable();
+    eprintln!("statements per run: {deltas:?}");
+    (sorted[sorted.len() / 2], last)
+}
+
+/// Checks the shape of a `NESTED` response against what `build` made.
+fn check_shape(resp: &Value, series: usize, installments: usize, credits: usize) {
+    let nodes = data(resp)["allSeries"]["nodes"]
+        .as_array()
+        .expect("series")
+        .clone();
+    assert_eq!(nodes.len(), series, "{resp}");
+    for s in &nodes {
+        assert_eq!(s["installments"]["totalCount"], installments as u64, "{s}");
+        let inst = s["installments"]["nodes"].as_array().expect("installments");
+        assert_eq!(inst.len(), installments, "{s}");
+        for i in inst {
+            assert_eq!(i["credits"]["totalCount"], credits as u64, "{i}");
+            let cs = i["credits"]["nodes"].as_array().expect("credits");
+            assert_eq!(cs.len(), credits, "{i}");
+            for c in cs {
+                assert!(
+                    c["person"]["name"]
+                        .as_str()
+                        .is_some_and(|n| n.starts_with("Shared ")),
+                    "{c}"
+                );
+            }
+        }
+    }
+}
+
+async fn nested_lists_are_batched(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut people = Vec::new();
+    for p in 0..4 {
+        people.push(person_id(&app, &format!("Shared {p}")).await);
+    }
+    build(&app, "big", 10, 5, 3, &people).await;
+    build(&app, "small", 2, 1, 1, &people).await;
+
+    let big = json!({ "genre": "big", "series": 10, "installments": 5, "credits": 8 });
+    let (big_cost, resp) = cost(&app, NESTED, big).await;
+    check_shape(&resp, 10, 5, 3);
+
+    let small = json!({ "genre": "small", "series": 10, "installments": 5, "credits": 8 });
+    let (small_cost, resp) = cost(&app, NESTED, small).await;
+    check_shape(&resp, 2, 1, 1);
+
+    // Smaller pages of the big data set.
+    let pages = json!({ "genre": "big", "series": 3, "installments": 2, "credits": 1 });
+    let (pages_cost, resp) = cost(&app, NESTED, pages).await;
+    check_shape_pages(&resp, 3, 2, 1);
+
+    // One statement for the series page, and per nested level one for the pages of
+    // all parents and one for their counts, and one for all the people: 6. Allow a
+    // little slack for a different but still constant plan.
+    assert!(
+        big_cost <= 8,
+        "10 series x 5 installments x 3 credits cost {big_cost} statements"
+    );
+    assert!(big_cost >= 4, "implausibly few statements: {big_cost}");
+    assert_eq!(
+        big_cost, small_cost,
+        "statements grow with the data: {big_cost} for 10x5x3, {small_cost} for 2x1x1"
+    );
+    assert_eq!(
+        big_cost, pages_cost,
+        "statements depend on page sizes: {big_cost} vs {pages_cost}"
+    );
+}
+
+/// Like `check_shape`, for pages smaller than the lists (totalCount stays the full size).
+fn check_shape_pages(resp: &Value, series: usize, installments: usize, credits: usize) {
+    let nodes = data(resp)["allSeries"]["nodes"].as_array().expect("series");
+    assert_eq!(nodes.len(), series, "{resp}");
+    for s in nodes {
+        assert_eq!(s["installments"]["totalCount"], 5, "{s}");
+        let inst = s["installments"]["nodes"].as_array().expect("installments");
+        assert_eq!(inst.len(), installments, "{s}");
+        for i in inst {
+            assert_eq!(i["credits"]["totalCount"], 3, "{i}");
+            assert_eq!(
+                i["credits"]["nodes"].as_array().expect("credits").len(),
+                credits
+            );
+        }
+    }
+}
+
+/// References up the tree (credit -> installment -> series, interview participants)
+/// are batched too.
+async fn references_are_batched(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut people = Vec::new();
+    for p in 0..3 {
+        people.push(person_id(&app, &format!("Shared {p}")).await);
+    }
+    build(&app, "ref", 4, 3, 2, &people).await;
+    const UP: &str = "query($first: Int) { allPeople(first: $first) { nodes { name
+      credits(first: 20) { totalCount nodes { role installment { title series { title latestInstallment { id } } } } }
+    } } }";
+    let (one, resp) = cost(&app, UP, json!({ "first": 1 })).await;
+    assert_eq!(
+        data(&resp)["allPeople"]["nodes"].as_array().map(Vec::len),
+        Some(1)
+    );
+    let (three, resp) = cost(&app, UP, json!({ "first": 3 })).await;
+    let people_nodes = data(&resp)["allPeople"]["nodes"]
+        .as_array()
+        .expect("people")
+        .clone();
+    assert_eq!(people_nodes.len(), 3);
+    let total: u64 = people_nodes
+        .iter()
+        .map(|p| p["credits"]["totalCount"].as_u64().expect("count"))
+        .sum();
+    assert_eq!(
+        total,
+        4 * 3 * 2,
+        "every credit belongs to one of the people"
+    );
+    assert!(
+        people_nodes
+            .iter()
+            .flat_map(|p| p["credits"]["nodes"].as_array().expect("credits").clone())
+            .all(|c| c["installment"]["series"]["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("ref "))),
+        "{resp}"
+    );
+    assert_eq!(one, three, "statements grow with the number of people");
+    assert!(three <= 8, "{three} statements");
+}
+
+db_tests!(nested_lists_are_batched, references_are_batched);
