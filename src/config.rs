@@ -106,7 +106,7 @@ pub struct Settings {
     pub max_page_size: u32,
 
     /// Largest query depth.
-    #[arg(long, env = "PREMIERE_MAX_DEPTH", default_value_t = 12, global = true)]
+    #[arg(long, env = "PREMIERE_MAX_DEPTH", default_value_t = 16, global = true)]
     pub max_depth: usize,
 
     /// Largest query complexity (fields counted, lists weighted by page size: a

@@ -9,6 +9,7 @@ mod helpers;
 mod catalog;
 mod fuzz;
 mod hostile;
+mod ide;
 mod protocol;
 mod releases;
 mod replicas;
