@@ -1,15 +1,16 @@
 //! The HTTP server: `/graphql` (POST, GET, WebSocket), the IDEs, health and metrics.
 
 use std::net::SocketAddr;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_graphql::http::{
-    playground_source, GraphQLPlaygroundConfig, GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS,
+    playground_source, GraphQLPlaygroundConfig, GraphiQLSource, WebSocketProtocols, WsMessage,
+    ALL_WEBSOCKET_PROTOCOLS,
 };
 use async_graphql::BatchRequest;
 use async_graphql::Data;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -343,9 +344,8 @@ async fn graphql_get(State(app): State<App>, req: Request) -> Response {
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if is_upgrade {
         let (mut parts, _) = req.into_parts();
-        let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &()).await {
-            Ok(p) => p,
-            Err(status) => return (status, "unsupported WebSocket subprotocol").into_response(),
+        let Some(protocol) = ws_protocol(&parts.headers) else {
+            return (StatusCode::BAD_REQUEST, "unsupported WebSocket subprotocol").into_response();
         };
         let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
             Ok(u) => u,
@@ -389,7 +389,20 @@ async fn graphql_get(State(app): State<App>, req: Request) -> Response {
         .await
 }
 
-fn websocket(app: App, upgrade: WebSocketUpgrade, protocol: GraphQLProtocol) -> Response {
+/// The GraphQL subprotocol the client asked for, read as async-graphql-axum's
+/// `GraphQLProtocol` extractor reads it.
+fn ws_protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
+    headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|protocols| {
+            protocols
+                .split(',')
+                .find_map(|p| WebSocketProtocols::from_str(p.trim()).ok())
+        })
+}
+
+fn websocket(app: App, upgrade: WebSocketUpgrade, protocol: WebSocketProtocols) -> Response {
     let settings = app.state.settings.clone();
     // Held for as long as the connection is open (released if the upgrade fails).
     let Ok(slot) = app.ws_slots.clone().try_acquire_owned() else {
@@ -421,7 +434,7 @@ fn websocket(app: App, upgrade: WebSocketUpgrade, protocol: GraphQLProtocol) -> 
         })
 }
 
-async fn serve_websocket(app: App, socket: WebSocket, protocol: GraphQLProtocol) {
+async fn serve_websocket(app: App, socket: WebSocket, protocol: WebSocketProtocols) {
     let settings = app.state.settings.clone();
     let metrics = app.state.metrics.clone();
     metrics.ws_opened();
@@ -456,54 +469,55 @@ async fn serve_websocket(app: App, socket: WebSocket, protocol: GraphQLProtocol)
             let _ = tokio::time::timeout(Duration::from_secs(1), ended.all_free()).await;
             tokio::task::yield_now().await;
         });
-    // Outgoing messages go through a writer that also sends keep-alive pings.
-    let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Message>(16);
-    let keepalive = settings.ws_keepalive();
-    let writer = tokio::spawn(async move {
-        let mut ticker =
-            tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
-        loop {
-            tokio::select! {
-                message = out_rx.recv() => match message {
-                    Some(message) => {
-                        if sink.send(message).await.is_err() {
-                            break;
-                        }
-                    }
-                    None => break,
-                },
-                _ = ticker.tick() => {
-                    if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-        let _ = sink.close().await;
-    });
+    // What async-graphql-axum's `GraphQLWebSocket` feeds the session: the data of
+    // text and binary messages, until the first read error.
+    let input = input
+        .take_while(|message| futures_util::future::ready(message.is_ok()))
+        .filter_map(|message| {
+            futures_util::future::ready(match message {
+                Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
+                _ => None,
+            })
+        });
     let admin_token = app.state.admin_token.clone();
-    GraphQLWebSocket::new_with_pair(
-        tokio_util::sync::PollSender::new(out_tx),
-        input,
-        app.schema.clone(),
-        protocol,
-    )
-    .on_connection_init(move |payload| async move {
-        let mut data = Data::default();
-        data.insert(slots);
-        let given = payload
-            .get("authorization")
-            .or_else(|| payload.get("Authorization"))
-            .and_then(|v| v.as_str())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given.is_some_and(|g| bool::from(g.trim().as_bytes().ct_eq(admin_token.as_bytes()))) {
-            data.insert(Admin);
+    let messages = async_graphql::http::WebSocket::new(app.schema.clone(), input, protocol)
+        .on_connection_init(move |payload| async move {
+            let mut data = Data::default();
+            data.insert(slots);
+            let given = payload
+                .get("authorization")
+                .or_else(|| payload.get("Authorization"))
+                .and_then(|v| v.as_str())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            if given.is_some_and(|g| bool::from(g.trim().as_bytes().ct_eq(admin_token.as_bytes())))
+            {
+                data.insert(Admin);
+            }
+            Ok(data)
+        });
+    // One task writes both what the session sends and the keep-alive pings: a writer
+    // task and channel per connection cost memory and a wake-up per message
+    // (BENCHMARKS.md).
+    futures_util::pin_mut!(messages);
+    let keepalive = settings.ws_keepalive();
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
+    loop {
+        let message = tokio::select! {
+            message = messages.next() => match message {
+                Some(WsMessage::Text(text)) => Message::Text(text.into()),
+                Some(WsMessage::Close(code, reason)) => Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                })),
+                None => break,
+            },
+            _ = ticker.tick() => Message::Ping(Vec::new().into()),
+        };
+        if sink.send(message).await.is_err() {
+            break;
         }
-        Ok(data)
-    })
-    .serve()
-    .await;
-    let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
+    }
+    let _ = sink.close().await;
     metrics.ws_closed();
 }
 

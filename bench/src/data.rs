@@ -24,6 +24,8 @@ pub const FANOUT_SLUG: &str = "bench-fanout";
 const CHUNK: usize = 500;
 
 /// Inserts the catalogue into a migrated, empty database. Returns the seconds taken.
+/// The `*_key` search columns hold what `premiere::catalog` would store: the values
+/// case-folded (see `catalog::fold`).
 pub async fn load(url: &str, shape: Shape) -> Result<f64> {
     let started = Instant::now();
     let db = Database::connect(url)
@@ -39,6 +41,7 @@ pub async fn load(url: &str, shape: Shape) -> Result<f64> {
         .map(|id| person::ActiveModel {
             id: Set(id),
             name: Set(format!("Person {id}")),
+            name_key: Set(format!("person {id}")),
             known_for: Set("[]".into()),
             bio: Set(None),
             created_at: Set(t0),
@@ -52,9 +55,12 @@ pub async fn load(url: &str, shape: Shape) -> Result<f64> {
             id: Set(id),
             slug: Set(format!("series-{id}")),
             title: Set(format!("Series {id}")),
+            title_key: Set(format!("series {id}\n")),
             original_title: Set(None),
             network: Set(Some("Bench+".into())),
+            network_key: Set(Some("bench+".into())),
             genres: Set(r#"["Drama"]"#.into()),
+            genres_key: Set(r#"["drama"]"#.into()),
             synopsis: Set(Some(format!("The story of series {id}."))),
             created_at: Set(t0),
             updated_at: Set(t0),
@@ -65,9 +71,12 @@ pub async fn load(url: &str, shape: Shape) -> Result<f64> {
         id: Set(fanout_id),
         slug: Set(FANOUT_SLUG.into()),
         title: Set("Fan-out".into()),
+        title_key: Set("fan-out\n".into()),
         original_title: Set(None),
         network: Set(None),
+        network_key: Set(None),
         genres: Set("[]".into()),
+        genres_key: Set("[]".into()),
         synopsis: Set(None),
         created_at: Set(t0),
         updated_at: Set(t0),

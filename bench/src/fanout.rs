@@ -98,7 +98,10 @@ pub struct Figures {
     pub publish_rtt: Summary,
     pub rss_before_kib: u64,
     pub rss_idle_kib: u64,
+    /// Bytes per subscriber, all of it: connection and subscription.
     pub rss_per_subscriber: f64,
+    /// Bytes per connection that has only been acknowledged (no subscription yet).
+    pub rss_per_connection: f64,
     pub sql_per_event: f64,
     pub frame_len: usize,
     pub connect_secs: f64,
@@ -108,6 +111,8 @@ pub struct Figures {
 
 struct Shared {
     base: Instant,
+    connected: AtomicUsize,
+    subscribe: CancellationToken,
     subscribed: AtomicUsize,
     delivered: AtomicU64,
     frame_len: AtomicUsize,
@@ -185,9 +190,15 @@ async fn run_client(
             None => bail!("closed before connection_ack"),
         }
     }
+    shared.connected.fetch_add(1, Ordering::SeqCst);
+    drop(permit);
+    // Everybody connects first (memory per connection), then subscribes.
+    tokio::select! {
+        _ = shared.stop.cancelled() => return Ok(()),
+        _ = shared.subscribe.cancelled() => {}
+    }
     ws.send(Message::Text(subscribe)).await?;
     shared.subscribed.fetch_add(1, Ordering::SeqCst);
-    drop(permit);
     loop {
         tokio::select! {
             biased;
@@ -248,6 +259,8 @@ pub async fn run(
     figures.rss_before_kib = procs::rss_kib(pid)?;
     let shared = Arc::new(Shared {
         base: Instant::now(),
+        connected: AtomicUsize::new(0),
+        subscribe: CancellationToken::new(),
         subscribed: AtomicUsize::new(0),
         delivered: AtomicU64::new(0),
         frame_len: AtomicUsize::new(0),
@@ -269,7 +282,29 @@ pub async fn run(
         )));
     }
     let connect_deadline = Duration::from_secs(60) + Duration::from_millis(plan.n as u64 * 5);
+    let mut rss_connected = 0;
     let result = async {
+        loop {
+            let connected = shared.connected.load(Ordering::SeqCst);
+            let errors = shared.errors.load(Ordering::SeqCst);
+            if errors > 0 {
+                let first = shared.first_error.lock().ok().and_then(|f| f.clone());
+                bail!(
+                    "{errors} clients failed while connecting; first: {}",
+                    first.unwrap_or_default()
+                );
+            }
+            if connected == plan.n {
+                break;
+            }
+            if started.elapsed() > connect_deadline {
+                bail!("only {connected} of {} clients connected", plan.n);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(plan.settle).await;
+        rss_connected = procs::rss_kib(pid)?;
+        shared.subscribe.cancel();
         loop {
             let subscribed = shared.subscribed.load(Ordering::SeqCst);
             let errors = shared.errors.load(Ordering::SeqCst);
@@ -308,6 +343,8 @@ pub async fn run(
     figures.rss_idle_kib = procs::rss_kib(pid)?;
     figures.rss_per_subscriber =
         (figures.rss_idle_kib as f64 - figures.rss_before_kib as f64) * 1024.0 / plan.n as f64;
+    figures.rss_per_connection =
+        (rss_connected as f64 - figures.rss_before_kib as f64) * 1024.0 / plan.n as f64;
 
     let sql_before = procs::metric(&http, metrics, "premiere_sql_statements_total").await?;
     let mut sent_at = Vec::with_capacity(plan.events);

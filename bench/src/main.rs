@@ -92,6 +92,10 @@ struct RunArgs {
     /// Keep the temporary directory (database and server logs) and print its path.
     #[arg(long)]
     keep: bool,
+    /// Database pool size of the server (PREMIERE_DB_MAX_CONNECTIONS) and of the
+    /// raw-SQL floor alike [default: the server's default, 10].
+    #[arg(long)]
+    db_max_connections: Option<u32>,
 }
 
 const TOKEN: &str = "premiere-bench-admin-token";
@@ -125,7 +129,27 @@ fn workspace_root() -> PathBuf {
 
 async fn build_server(root: &Path) -> Result<PathBuf> {
     eprintln!("building the release server (cargo build --release -p premiere)…");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    // Under `cargo run`, cargo describes this package in the environment; some build
+    // scripts (ring's) watch CARGO_MANIFEST_DIR, so a build with it set would differ
+    // from a plain `cargo build` and rebuild half the dependencies every time.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy().into_owned();
+        if key.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_RUSTC_CURRENT_DIR",
+            ]
+            .contains(&key.as_str())
+        {
+            cargo.env_remove(key);
+        }
+    }
+    let status = cargo
         .args(["build", "--release", "-p", "premiere", "--bin", "premiere"])
         .current_dir(root)
         .status()
@@ -139,7 +163,13 @@ async fn build_server(root: &Path) -> Result<PathBuf> {
 }
 
 /// The server's command with a clean environment of its own settings.
-fn server_command(bin: &Path, dir: &Path, url: &str, listen: SocketAddr) -> Command {
+fn server_command(
+    bin: &Path,
+    dir: &Path,
+    url: &str,
+    listen: SocketAddr,
+    pool: Option<u32>,
+) -> Command {
     let mut command = Command::new(bin);
     command.current_dir(dir);
     for (key, _) in std::env::vars_os() {
@@ -152,14 +182,23 @@ fn server_command(bin: &Path, dir: &Path, url: &str, listen: SocketAddr) -> Comm
         .env("DATABASE_URL", url)
         .env("PREMIERE_ADMIN_TOKEN", TOKEN)
         .env("PREMIERE_LISTEN", listen.to_string());
+    if let Some(pool) = pool {
+        command.env("PREMIERE_DB_MAX_CONNECTIONS", pool.to_string());
+    }
     command
 }
 
-async fn start_server(bin: &Path, dir: &Path, url: &str, name: &str) -> Result<Proc> {
+async fn start_server(
+    bin: &Path,
+    dir: &Path,
+    url: &str,
+    name: &str,
+    pool: Option<u32>,
+) -> Result<Proc> {
     let addr = procs::free_port()?;
     Proc::start(
         name,
-        server_command(bin, dir, url, addr),
+        server_command(bin, dir, url, addr, pool),
         addr,
         &dir.join(format!("{name}.log")),
     )
@@ -261,6 +300,7 @@ async fn run(args: RunArgs) -> Result<bool> {
     let interval =
         Duration::from_millis(args.interval_ms.unwrap_or(if smoke { 200 } else { 1000 }));
 
+    let pool = args.db_max_connections;
     let root = workspace_root();
     let bin = match &args.server_bin {
         Some(bin) => bin.clone(),
@@ -291,7 +331,7 @@ async fn run(args: RunArgs) -> Result<bool> {
     };
 
     let outcome = async {
-        let status = server_command(&bin, dir.path(), &url, procs::free_port()?)
+        let status = server_command(&bin, dir.path(), &url, procs::free_port()?, pool)
             .arg("migrate")
             .stdout(std::process::Stdio::null())
             .status()
@@ -302,15 +342,22 @@ async fn run(args: RunArgs) -> Result<bool> {
 
         if !args.skip_nested {
             eprintln!("nested queries: premiere…");
-            let server = start_server(&bin, dir.path(), &url, "premiere-nested").await?;
+            let server = start_server(&bin, dir.path(), &url, "premiere-nested", pool).await?;
             let (expected, value) = nested::reference(server.addr).await?;
             report.nested_premiere = Some(nested::measure(server.addr, &expected, nested_plan).await?);
             server.stop().await;
 
             eprintln!("nested queries: raw-SQL floor…");
+            let pool_size = pool.unwrap_or(10).to_string();
             let floor = start_floor(
                 dir.path(),
-                &["sql-floor", "--database-url", &url],
+                &[
+                    "sql-floor",
+                    "--database-url",
+                    &url,
+                    "--max-connections",
+                    &pool_size,
+                ],
                 "sql-floor",
             )
             .await?;
@@ -341,7 +388,7 @@ async fn run(args: RunArgs) -> Result<bool> {
                     settle: if smoke { Duration::from_millis(200) } else { Duration::from_secs(2) },
                 };
                 eprintln!("fan-out N = {n}: premiere…");
-                let mut server = start_server(&bin, dir.path(), &url, &format!("premiere-fanout-{n}")).await?;
+                let mut server = start_server(&bin, dir.path(), &url, &format!("premiere-fanout-{n}"), pool).await?;
                 let found = graphql(
                     server.addr,
                     &format!("{{ seriesBySlug(slug: \"{}\") {{ id }} }}", data::FANOUT_SLUG),

@@ -162,19 +162,20 @@ impl Report {
                 "\n## Fan-out\n\ngraphql-transport-ws clients on one series; {} events {} ms apart; \
                  latency from just before each publish is sent to receipt by each client; \
                  memory: change of the server's Rss (smaps_rollup) from before the clients \
-                 connect to all of them subscribed and idle, divided by N.\n",
+                 connect to all of them subscribed and idle, divided by N (in brackets: until all are \
+                 connected and acknowledged, before subscribing).\n",
                 self.events,
                 self.interval.as_millis()
             );
             let _ = writeln!(
                 out,
-                "| N | server | delivered / expected | p50 (ms) | p99 (ms) | max (ms) | memory / idle subscriber | SQL statements / event | connect (s) | frame (bytes) |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+                "| N | server | delivered / expected | p50 (ms) | p99 (ms) | max (ms) | memory / idle subscriber (of which connection) | SQL statements / event | connect (s) | frame (bytes) |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
             );
             for (p, f) in &self.fanout {
                 for (name, x) in [("premiere", p), ("bare broadcast", f)] {
                     let _ = writeln!(
                         out,
-                        "| {} | {name} | {} / {}{} | {:.2} | {:.2} | {:.2} | {} | {:.2} | {:.1} | {} |",
+                        "| {} | {name} | {} / {}{} | {:.2} | {:.2} | {:.2} | {} ({}) | {:.2} | {:.1} | {} |",
                         x.n,
                         x.delivered,
                         x.expected,
@@ -187,6 +188,7 @@ impl Report {
                         x.latency.p99,
                         x.latency.max,
                         kib(x.rss_per_subscriber),
+                        kib(x.rss_per_connection),
                         x.sql_per_event,
                         x.connect_secs,
                         x.frame_len

@@ -115,6 +115,43 @@ impl Extension for BatchingExtension {
     }
 }
 
+/// Whether the request's operation is a subscription (parsing it, once, if needed).
+pub fn is_subscription(request: &mut Request) -> bool {
+    request.parsed_query().is_ok_and(|doc| {
+        doc.operations
+            .iter()
+            .any(|(_, op)| op.node.ty == OperationType::Subscription)
+    })
+}
+
+/// What [`BatchingExtension`] does, without being an extension (any schema extension
+/// sends every field of every response through async-graphql's slower resolve path):
+/// a query or mutation gets its own loaders, and `execute` is driven with their batches.
+pub async fn with_loaders<'a>(
+    db: &Db,
+    mut request: Request,
+    execute: impl FnOnce(Request) -> BoxFuture<'a, Response>,
+) -> Response {
+    if is_subscription(&mut request) {
+        return execute(request).await;
+    }
+    let queue = Queue::default();
+    let spawn = queue.clone();
+    let loaders: Loaders = async_graphql::dataloader::DataLoader::with_cache(
+        CatalogLoader::new(db.clone()),
+        move |batch| spawn.push(batch),
+        async_graphql::dataloader::NoCache,
+    )
+    .delay(Duration::ZERO);
+    let request = request.data(loaders).data(queue.clone());
+    Drive {
+        execution: execute(request),
+        queue,
+        running: FuturesUnordered::new(),
+    }
+    .await
+}
+
 /// Polls the execution, and the batches it queued whenever it is waiting.
 struct Drive<'a> {
     execution: BoxFuture<'a, Response>,

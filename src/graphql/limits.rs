@@ -216,6 +216,25 @@ impl Extension for Limits {
     }
 }
 
+impl Limits {
+    /// What the `parse_query` hook checks, for a request that is not [`Prechecked`]:
+    /// the text, then the document (which stays parsed in the request). A document
+    /// that does not parse is left to the schema, which reports it as usual.
+    pub fn precheck(&self, request: &mut async_graphql::Request) -> ServerResult<()> {
+        if request
+            .data
+            .contains_key(&std::any::TypeId::of::<Prechecked>())
+        {
+            return Ok(());
+        }
+        self.check_text(&request.query)?;
+        if let Ok(doc) = request.parsed_query() {
+            self.check_document(doc)?;
+        }
+        Ok(())
+    }
+}
+
 /// A limit error: `extensions.code` QUERY_TOO_COMPLEX.
 fn too_complex(message: String) -> ServerError {
     let mut error = ServerError::new(message.clone(), None);

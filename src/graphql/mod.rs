@@ -15,11 +15,18 @@ pub mod person;
 pub mod release;
 pub mod series;
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use async_graphql::{
+    Data, Executor, MergedObject, MergedSubscription, Request, Response, Schema, SchemaBuilder,
+};
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
 
 use crate::config::Settings;
+use crate::db::Db;
 use crate::AppState;
 
 #[derive(MergedObject, Default)]
@@ -46,7 +53,83 @@ pub struct MutationRoot(
 #[graphql(name = "Subscription")]
 pub struct SubscriptionRoot(release::ReleaseSubscription);
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+/// async-graphql's schema of the gateway. It has no extensions: see [`AppSchema`].
+pub type GraphQLSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// The schema with the gateway's hooks around execution: the document limits
+/// ([`limits::Limits::precheck`]), per-request batching ([`batching::with_loaders`])
+/// and error codes ([`codes::classify`]). They are not schema extensions: with any
+/// extension registered, async-graphql sends every field of every response through
+/// its extension chain (a registry lookup, a type-name string and boxed futures per
+/// field), which cost a fifth of the CPU of a nested query and of each subscription
+/// event (BENCHMARKS.md).
+#[derive(Clone)]
+pub struct AppSchema {
+    schema: GraphQLSchema,
+    limits: limits::Limits,
+    db: Db,
+}
+
+fn coded(mut response: Response) -> Response {
+    codes::classify(&mut response.errors);
+    response
+}
+
+impl AppSchema {
+    /// Runs a query or mutation (a subscription gives its first response).
+    pub async fn execute(&self, request: impl Into<Request>) -> Response {
+        let mut request = request.into();
+        if let Err(err) = self.limits.precheck(&mut request) {
+            return coded(Response::from_errors(vec![err]));
+        }
+        let schema = &self.schema;
+        let response = batching::with_loaders(&self.db, request, |request| {
+            Box::pin(schema.execute(request))
+        })
+        .await;
+        coded(response)
+    }
+}
+
+impl Executor for AppSchema {
+    fn execute(&self, request: Request) -> impl Future<Output = Response> + Send {
+        AppSchema::execute(self, request)
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        if let Err(err) = self.limits.precheck(&mut request) {
+            let response = coded(Response::from_errors(vec![err]));
+            return futures_util::stream::once(async move { response }).boxed();
+        }
+        if batching::is_subscription(&mut request) {
+            return self
+                .schema
+                .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+                .map(coded)
+                .boxed();
+        }
+        let this = self.clone();
+        futures_util::stream::once(async move {
+            let schema = &this.schema;
+            let response = batching::with_loaders(&this.db, request, |request| {
+                Box::pin(async move {
+                    schema
+                        .execute_stream_with_session_data(request, session_data.unwrap_or_default())
+                        .next()
+                        .await
+                        .unwrap_or_default()
+                })
+            })
+            .await;
+            coded(response)
+        })
+        .boxed()
+    }
+}
 
 fn builder(settings: &Settings) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     let builder = Schema::build(
@@ -54,8 +137,6 @@ fn builder(settings: &Settings) -> SchemaBuilder<QueryRoot, MutationRoot, Subscr
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
-    .extension(codes::ErrorCodes)
-    .extension(limits::Limits::new(settings))
     .limit_depth(settings.max_depth)
     .limit_complexity(settings.max_complexity);
     if settings.introspection {
@@ -68,11 +149,13 @@ fn builder(settings: &Settings) -> SchemaBuilder<QueryRoot, MutationRoot, Subscr
 /// The schema serving `state`.
 pub fn schema(state: AppState) -> AppSchema {
     let loaders = loaders::shared(state.db.clone(), Duration::from_millis(1));
-    builder(&state.settings.clone())
-        .extension(batching::Batching::new(state.db.clone()))
+    let limits = limits::Limits::new(&state.settings);
+    let db = state.db.clone();
+    let schema = builder(&state.settings.clone())
         .data(loaders)
         .data(state)
-        .finish()
+        .finish();
+    AppSchema { schema, limits, db }
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

@@ -11,7 +11,23 @@ use crate::error::{Error, Result};
 use crate::AppState;
 
 /// A connection with `totalCount`.
-pub type CountedConnection<N> = Connection<String, N, TotalCount, EmptyFields>;
+pub type CountedConnection<N> = Connection<Cursor, N, TotalCount, EmptyFields>;
+
+/// An edge's sort key, encoded as an opaque cursor only when a response asks for it
+/// (most nested queries ask for `nodes`: encoding every edge's cursor was measurable).
+pub struct Cursor(pub i64);
+
+impl async_graphql::connection::CursorType for Cursor {
+    type Error = Error;
+
+    fn decode_cursor(s: &str) -> Result<Self> {
+        ids::decode_cursor("after", s).map(Cursor)
+    }
+
+    fn encode_cursor(&self) -> String {
+        ids::cursor(self.0)
+    }
+}
 
 /// Checks `first`/`after`/`last`/`before` against the page-size limits.
 pub fn args(
@@ -72,7 +88,7 @@ where
     conn.edges.extend(
         page.items
             .into_iter()
-            .map(|(key, m)| Edge::new(ids::cursor(key), node(m))),
+            .map(|(key, m)| Edge::new(Cursor(key), node(m))),
     );
     conn
 }

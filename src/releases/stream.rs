@@ -33,7 +33,9 @@ pub async fn follow(
         loop {
             if catch_up {
                 loop {
-                    let batch = match bus::read(&db, cursor, &filter).await {
+                    // Boxed: the stream of every idle subscriber would otherwise be
+                    // as large as this rarely taken read (BENCHMARKS.md).
+                    let batch = match Box::pin(bus::read(&db, cursor, &filter)).await {
                         Ok(batch) => batch,
                         Err(err) => {
                             yield Err(err);
