@@ -6,6 +6,12 @@ use premiere::config::{Cli, Command, LogFormat};
 use premiere::{db, seed, Application};
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc: the server allocates many small, short-lived objects per field and per
+/// subscriber; with glibc's allocator a third of its instructions were in malloc
+/// (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();

@@ -15,11 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest,
-};
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Request, Response, ServerResult};
+use async_graphql::{Request, Response};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
@@ -42,76 +39,6 @@ impl Queue {
             .lock()
             .map(|mut q| std::mem::take(&mut *q))
             .unwrap_or_default()
-    }
-}
-
-/// The schema extension that gives each query and mutation its own loaders.
-pub struct Batching {
-    db: Db,
-}
-
-impl Batching {
-    pub fn new(db: Db) -> Self {
-        Batching { db }
-    }
-}
-
-impl ExtensionFactory for Batching {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(BatchingExtension {
-            db: self.db.clone(),
-        })
-    }
-}
-
-struct BatchingExtension {
-    db: Db,
-}
-
-#[async_trait::async_trait]
-impl Extension for BatchingExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let subscription = request.parsed_query().is_ok_and(|doc| {
-            doc.operations
-                .iter()
-                .any(|(_, op)| op.node.ty == OperationType::Subscription)
-        });
-        if !subscription {
-            let queue = Queue::default();
-            let spawn = queue.clone();
-            let loaders: Loaders = async_graphql::dataloader::DataLoader::with_cache(
-                CatalogLoader::new(self.db.clone()),
-                move |batch| spawn.push(batch),
-                async_graphql::dataloader::NoCache,
-            )
-            .delay(Duration::ZERO);
-            request = request.data(loaders).data(queue);
-        }
-        next.run(ctx, request).await
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        match ctx.data_opt::<Queue>() {
-            Some(queue) => {
-                Drive {
-                    execution: Box::pin(next.run(ctx, operation_name)),
-                    queue: queue.clone(),
-                    running: FuturesUnordered::new(),
-                }
-                .await
-            }
-            None => next.run(ctx, operation_name).await,
-        }
     }
 }
 

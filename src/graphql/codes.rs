@@ -1,48 +1,9 @@
 //! Gives every GraphQL error a stable `extensions.code`, in one place: errors of
 //! the operations carry their own; the rest are request errors.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe,
-};
-use async_graphql::{ErrorExtensions, Response, ServerError};
-use futures_util::stream::BoxStream;
-use futures_util::StreamExt;
+use async_graphql::{ErrorExtensions, ServerError};
 
 use crate::error::Error;
-
-/// The schema extension that sets `extensions.code`.
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        classify(&mut response.errors);
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        next.run(ctx, stream)
-            .map(|mut response| {
-                classify(&mut response.errors);
-                response
-            })
-            .boxed()
-    }
-}
 
 /// Sets the code of each error that has none.
 pub fn classify(errors: &mut [ServerError]) {

@@ -4,15 +4,15 @@
 //! (a "fragment bomb" is refused before async-graphql walks it).
 //!
 //! The HTTP layer runs [`Limits::check_text`] and [`Limits::check_document`] itself
-//! (it parses the document anyway) and marks the request [`Prechecked`]; the schema
-//! extension does the same for everything else (WebSocket subscriptions).
+//! (it parses the document anyway) and marks the request [`Prechecked`];
+//! [`Limits::precheck`], called by `AppSchema`, does the same for everything else
+//! (WebSocket subscriptions).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Context, Positioned, ServerError, ServerResult, Variables};
+use async_graphql::{Context, Positioned, ServerError, ServerResult};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::Settings;
@@ -69,7 +69,7 @@ impl SubscriptionSlots {
     }
 }
 
-/// The configured document limits; also the schema extension that enforces them.
+/// The configured document limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_aliases: usize,
@@ -190,34 +190,8 @@ impl Limits {
     }
 }
 
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for Limits {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if ctx.data_opt::<Prechecked>().is_none() {
-            self.check_text(query)?;
-            // Checked before async-graphql's own walks of the document, which expand
-            // fragments without memoising them.
-            let doc = async_graphql::parser::parse_query(query)?;
-            self.check_document(&doc)?;
-        }
-        next.run(ctx, query, variables).await
-    }
-}
-
 impl Limits {
-    /// What the `parse_query` hook checks, for a request that is not [`Prechecked`]:
+    /// Checks a request that is not [`Prechecked`]:
     /// the text, then the document (which stays parsed in the request). A document
     /// that does not parse is left to the schema, which reports it as usual.
     pub fn precheck(&self, request: &mut async_graphql::Request) -> ServerResult<()> {
