@@ -10,6 +10,7 @@ mod catalog;
 mod fuzz;
 mod hostile;
 mod ide;
+mod metrics;
 mod protocol;
 mod releases;
 mod replicas;
