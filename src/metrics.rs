@@ -138,7 +138,7 @@ struct Counters {
 pub struct Metrics(Arc<Counters>);
 
 impl Metrics {
-    pub fn event_dispatched(&self, _receivers: usize) {
+    pub fn event_dispatched(&self) {
         self.0.events_dispatched.fetch_add(1, Ordering::Relaxed);
     }
 

@@ -2,6 +2,7 @@
 //! statement, whatever the number of parents.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader, NoCache};
@@ -75,8 +76,6 @@ fn groups<K, G: Hash + Eq + Copy>(
     }
     out
 }
-
-use std::hash::Hash;
 
 /// A page of the installments of a series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
