@@ -183,6 +183,16 @@ pub struct Settings {
     )]
     pub ws_max_message_bytes: usize,
 
+    /// Seconds a write to a subscriber (WebSocket, SSE or multipart stream) may stay
+    /// blocked, because the client stopped reading, before its connection is closed.
+    #[arg(
+        long,
+        env = "PREMIERE_SEND_TIMEOUT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub send_timeout_secs: u64,
+
     /// Seconds the release dispatcher waits without a wake-up before it looks at the
     /// log anyway (wake-ups come in-process on SQLite and by LISTEN/NOTIFY on PostgreSQL).
     #[arg(
@@ -263,6 +273,10 @@ impl Settings {
 
     pub fn ws_init_timeout(&self) -> Duration {
         Duration::from_secs(self.ws_init_timeout_secs)
+    }
+
+    pub fn send_timeout(&self) -> Duration {
+        Duration::from_secs(self.send_timeout_secs)
     }
 
     pub fn shutdown_timeout(&self) -> Duration {
