@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::Connection;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, TransactionTrait,
@@ -85,7 +86,7 @@ impl Db {
         conn.set_metric_callback(move |_info| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Migrator::up(&conn, None).await?;
+        migrate(&conn).await?;
         let write_lock = match conn.get_database_backend() {
             DatabaseBackend::Sqlite => Some(Arc::new(Mutex::new(()))),
             _ => None,
@@ -150,6 +151,34 @@ impl Db {
             log_wakeup: self.log_wakeup.clone(),
         })
     }
+}
+
+/// Key of the session-level PostgreSQL advisory lock held around the migrator, so
+/// that replicas starting together apply the migrations once, one after the other
+/// (as sqlx's own migrator does). Distinct from the release log's append lock.
+const MIGRATION_LOCK: i64 = 0x7072_656d_6d69_6772; // "premmigr"
+
+/// Applies pending migrations. On PostgreSQL, concurrent processes are serialised
+/// by an advisory lock held on one connection for the whole run: without it, two
+/// processes creating the same tables at once fail on `pg_type_typname_nsp_index`.
+/// SQLite's own write lock serialises its migrations.
+async fn migrate(conn: &DatabaseConnection) -> anyhow::Result<()> {
+    if conn.get_database_backend() != DatabaseBackend::Postgres {
+        Migrator::up(conn, None).await?;
+        return Ok(());
+    }
+    // A connection of its own, outside the pool: the migrator may need every pooled one.
+    let options = conn.get_postgres_connection_pool().connect_options();
+    let mut locked = sea_orm::sqlx::PgConnection::connect_with(&options).await?;
+    sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut locked)
+        .await?;
+    let migrated = Migrator::up(conn, None).await;
+    // Closing the session releases the lock, whether the migrations succeeded or not.
+    let _ = locked.close().await;
+    migrated?;
+    Ok(())
 }
 
 /// A write transaction, serialised per process on SQLite.

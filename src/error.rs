@@ -1,7 +1,7 @@
 //! The one error type of Premiere and its mapping to `extensions.code`.
 
 use async_graphql::ErrorExtensions;
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 /// Every failure an operation can report. Internal details are logged, never returned.
 #[derive(Debug, thiserror::Error)]
@@ -71,18 +71,41 @@ impl Error {
 
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
+        if connection_failed(&err) {
+            tracing::error!(error = %err, "database unavailable");
+            return Error::Unavailable;
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
                 Error::Conflict("a record with the same unique key already exists".into())
             }
-            _ => match err {
-                DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => {
-                    tracing::error!(error = %err, "database unavailable");
-                    Error::Unavailable
-                }
-                other => Error::internal(other),
-            },
+            _ => Error::internal(err),
         }
+    }
+}
+
+/// True when `err` says the database could not be reached or the connection was lost:
+/// no connection in time, a refused or reset connection, or a server that is shutting
+/// down or restarting (SQLSTATE class 08, 57P01-57P03, 53300). Such a request may
+/// succeed when retried, unlike a failed statement.
+pub fn connection_failed(err: &DbErr) -> bool {
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            sqlx_connection_failed(e)
+        }
+        _ => false,
+    }
+}
+
+fn sqlx_connection_failed(err: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error as E;
+    match err {
+        E::Io(_) | E::Tls(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => true,
+        E::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
     }
 }
 

@@ -7,6 +7,7 @@
 mod helpers;
 
 mod catalog;
+mod deploy;
 mod fuzz;
 mod hostile;
 mod ide;
