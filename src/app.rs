@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,7 +36,7 @@ use crate::graphql::guard::Admin;
 use crate::graphql::limits::{Limits, SubscriptionSlots};
 use crate::graphql::{self, AppSchema};
 use crate::http::graphql::{self as graphql_http, Executor, MediaType, Refusal};
-use crate::metrics::{Limit, Metrics};
+use crate::metrics::{Dropped, Limit, Metrics};
 use crate::releases::{bus::Bus, listener, scheduler};
 use crate::{seed, AppState};
 
@@ -104,7 +105,7 @@ impl Application {
         if let (sea_orm::DatabaseBackend::Postgres, Some(url)) =
             (db.backend(), &settings.database_url)
         {
-            listener::spawn(db.clone(), url.clone(), shutdown.clone());
+            listener::spawn(db.clone(), url.clone(), metrics.clone(), shutdown.clone());
         }
         let generated_token = settings.admin_token.is_none();
         let admin_token: Arc<str> = match &settings.admin_token {
@@ -460,10 +461,16 @@ async fn serve_websocket(app: App, socket: WebSocket, protocol: WebSocketProtoco
     let shutdown = app.state.bus.shutdown().clone();
     let slots = SubscriptionSlots::new(settings.ws_max_subscriptions);
     let ended = slots.clone();
+    // When the peer last sent anything (a message, a pong), in milliseconds since
+    // `opened`: read by the liveness check below.
+    let opened = tokio::time::Instant::now();
+    let heard = Arc::new(AtomicU64::new(0));
+    let heard_in = heard.clone();
     // On shutdown the subscriptions end and send `complete`; the connection closes
     // once they all have (or after a second).
     let input = futures_util::stream::once(async move { Ok(first) })
         .chain(stream)
+        .inspect(move |_| heard_in.store(millis_since(opened), Ordering::Relaxed))
         .take_until(async move {
             shutdown.cancelled().await;
             let _ = tokio::time::timeout(Duration::from_secs(1), ended.all_free()).await;
@@ -500,7 +507,14 @@ async fn serve_websocket(app: App, socket: WebSocket, protocol: WebSocketProtoco
     // (BENCHMARKS.md).
     futures_util::pin_mut!(messages);
     let keepalive = settings.ws_keepalive();
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
+    let send_timeout = settings.send_timeout();
+    // A peer that sends nothing, not even a pong, for two keep-alive intervals is
+    // gone (a phone that lost its network): its connection, subscriptions and slot
+    // are freed, and the client resumes with `after` when it is back.
+    let silence = keepalive.saturating_mul(2);
+    let mut ticker = tokio::time::interval_at(opened + keepalive, keepalive);
+    let liveness = tokio::time::sleep_until(opened + silence);
+    tokio::pin!(liveness);
     loop {
         let message = tokio::select! {
             message = messages.next() => match message {
@@ -512,13 +526,41 @@ async fn serve_websocket(app: App, socket: WebSocket, protocol: WebSocketProtoco
                 None => break,
             },
             _ = ticker.tick() => Message::Ping(Vec::new().into()),
+            () = &mut liveness => {
+                let last = opened + Duration::from_millis(heard.load(Ordering::Relaxed));
+                if last + silence > tokio::time::Instant::now() {
+                    liveness.as_mut().reset(last + silence);
+                    continue;
+                }
+                metrics.ws_dropped(Dropped::Unresponsive);
+                tracing::info!(silent_for = ?silence, "closing a WebSocket connection whose peer stopped answering");
+                let close = sink.send(Message::Close(Some(CloseFrame {
+                    code: 1001,
+                    reason: "no answer to keep-alive pings".into(),
+                })));
+                let _ = tokio::time::timeout(send_timeout, close).await;
+                break;
+            }
         };
-        if sink.send(message).await.is_err() {
-            break;
+        // A peer that stopped reading blocks the write once the socket buffers are
+        // full; past the send timeout the connection is dropped, not closed politely.
+        match tokio::time::timeout(send_timeout, sink.send(message)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => break,
+            Err(_) => {
+                metrics.ws_dropped(Dropped::Stuck);
+                tracing::info!(blocked_for = ?send_timeout, "dropping a WebSocket connection whose peer stopped reading");
+                metrics.ws_closed();
+                return;
+            }
         }
     }
-    let _ = sink.close().await;
+    let _ = tokio::time::timeout(send_timeout, sink.close()).await;
     metrics.ws_closed();
+}
+
+fn millis_since(start: tokio::time::Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 async fn readyz(State(app): State<App>) -> Response {

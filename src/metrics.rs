@@ -131,6 +131,30 @@ struct Counters {
     ws_connections_open: AtomicU64,
     scheduled_published: AtomicU64,
     scheduler_lateness_micros: AtomicU64,
+    /// WebSocket connections closed by the server: silent peers, stuck writes.
+    ws_dropped: [AtomicU64; 2],
+    listener_connected: AtomicU64,
+    listener_connect_failures: AtomicU64,
+}
+
+/// Why the server closed a subscriber's connection, as a metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dropped {
+    /// Sent nothing, not even a pong, for two keep-alive intervals.
+    Unresponsive,
+    /// A write stayed blocked longer than the send timeout: the peer stopped reading.
+    Stuck,
+}
+
+impl Dropped {
+    const ALL: [Dropped; 2] = [Dropped::Unresponsive, Dropped::Stuck];
+
+    fn label(self) -> &'static str {
+        match self {
+            Dropped::Unresponsive => "unresponsive",
+            Dropped::Stuck => "stuck",
+        }
+    }
 }
 
 /// Process-wide counters; cheap to clone.
@@ -160,6 +184,25 @@ impl Metrics {
 
     pub fn ws_closed(&self) {
         self.0.ws_connections_open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection the server closed because its peer was dead or stuck.
+    pub fn ws_dropped(&self, why: Dropped) {
+        self.0.ws_dropped[why as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether the PostgreSQL LISTEN connection is up.
+    pub fn listener_connected(&self, up: bool) {
+        self.0
+            .listener_connected
+            .store(u64::from(up), Ordering::Relaxed);
+    }
+
+    /// Counts a failed attempt of the LISTEN connection to connect.
+    pub fn listener_connect_failed(&self) {
+        self.0
+            .listener_connect_failures
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn scheduler_lateness(&self, seconds: f64) {
@@ -310,6 +353,35 @@ impl Metrics {
                 c.scheduler_lateness_micros.load(Ordering::Relaxed) as f64 / 1e6
             ),
         );
+        metric(
+            "premiere_release_listener_connected",
+            "gauge",
+            "1 while the PostgreSQL LISTEN connection of this process is up.",
+            c.listener_connected.load(Ordering::Relaxed).to_string(),
+        );
+        metric(
+            "premiere_release_listener_connect_failures_total",
+            "counter",
+            "Failed connection attempts of the PostgreSQL LISTEN connection.",
+            c.listener_connect_failures
+                .load(Ordering::Relaxed)
+                .to_string(),
+        );
+        let name = "premiere_websocket_dropped_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} WebSocket connections closed by the server because the peer \
+             was silent for two keep-alive intervals (unresponsive) or stopped reading (stuck).\n\
+             # TYPE {name} counter"
+        );
+        for why in Dropped::ALL {
+            let _ = writeln!(
+                out,
+                "{name}{{reason=\"{}\"}} {}",
+                why.label(),
+                c.ws_dropped[why as usize].load(Ordering::Relaxed)
+            );
+        }
         self.render_requests(&mut out);
         out
     }

@@ -15,6 +15,8 @@ use crate::metrics::Metrics;
 
 /// Events read from the log per statement.
 pub const BATCH: u64 = 256;
+/// How long the dispatcher waits, unless woken, before it retries a failed read.
+const RETRY: Duration = Duration::from_secs(1);
 /// Events a subscriber may fall behind before it reads its gap from the log.
 const CAPACITY: usize = 1024;
 
@@ -60,13 +62,28 @@ impl Bus {
     async fn dispatch(self, db: Db, metrics: Metrics, idle_check: Duration) {
         let wakeup = db.log_wakeup();
         let everything = Filter::default();
+        // After a failed read (the database went away), a wake-up abandons a read
+        // still waiting for a connection and starts again: the listener's wake-up on
+        // reconnecting means the database is back, while the pool may be sleeping
+        // between its own connection attempts.
+        let mut failing = false;
         loop {
             let notified = wakeup.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            let result = if failing {
+                tokio::select! {
+                    result = read(&db, self.position(), &everything) => Some(result),
+                    _ = &mut notified => None,
+                }
+            } else {
+                Some(read(&db, self.position(), &everything).await)
+            };
             let full;
-            match read(&db, self.position(), &everything).await {
-                Ok(batch) => {
+            match result {
+                None => continue,
+                Some(Ok(batch)) => {
+                    failing = false;
                     full = batch.len() as u64 == BATCH;
                     for release in batch {
                         self.position.store(release.event.id, Ordering::SeqCst);
@@ -75,8 +92,13 @@ impl Bus {
                         let _ = self.tx.send(release);
                     }
                 }
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                Some(Err(_)) => {
+                    failing = true;
+                    tokio::select! {
+                        _ = self.shutdown.cancelled() => break,
+                        _ = &mut notified => {}
+                        _ = tokio::time::sleep(RETRY) => {}
+                    }
                     continue;
                 }
             }

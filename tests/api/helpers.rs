@@ -273,14 +273,25 @@ impl TestApp {
 
     /// Waits (polling `/metrics`, with a timeout) until `name` reaches `value`.
     pub async fn wait_metric_at_least(&self, name: &str, value: f64) {
+        self.wait_metric(name, |v| v >= value, &format!("reached {value}"))
+            .await;
+    }
+
+    /// Waits (polling `/metrics`, with a timeout) until `name` is down to `value`.
+    pub async fn wait_metric_at_most(&self, name: &str, value: f64) {
+        self.wait_metric(name, |v| v <= value, &format!("came down to {value}"))
+            .await;
+    }
+
+    async fn wait_metric(&self, name: &str, done: impl Fn(f64) -> bool, what: &str) {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            if self.metric(name).await >= value {
+            if done(self.metric(name).await) {
                 return;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "{name} never reached {value}"
+                "{name} never {what}"
             );
             tokio::task::yield_now().await;
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -329,6 +340,18 @@ pub struct WsClient {
 impl WsClient {
     /// Connects and completes `connection_init` with `payload`.
     pub async fn connect(app: &TestApp, protocol: Protocol, payload: Value) -> WsClient {
+        WsClient::connect_with(app, protocol, payload, None).await
+    }
+
+    /// Like [`WsClient::connect`], with the socket's receive buffer set to
+    /// `recv_buffer` bytes (no autotuning): a client that stops reading then blocks
+    /// the server's writes after little data.
+    pub async fn connect_with(
+        app: &TestApp,
+        protocol: Protocol,
+        payload: Value,
+        recv_buffer: Option<u32>,
+    ) -> WsClient {
         let mut request = app.ws_url().into_client_request().expect("ws request");
         let sub = match protocol {
             Protocol::TransportWs => "graphql-transport-ws",
@@ -337,7 +360,12 @@ impl WsClient {
         request
             .headers_mut()
             .insert("Sec-WebSocket-Protocol", sub.parse().expect("header"));
-        let (ws, _) = tokio_tungstenite::connect_async(request)
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        if let Some(bytes) = recv_buffer {
+            socket.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
+        }
+        let tcp = socket.connect(app.addr).await.expect("tcp connect");
+        let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(tcp))
             .await
             .expect("ws connect");
         let mut client = WsClient {

@@ -17,3 +17,4 @@ mod releases;
 mod replicas;
 mod restart;
 mod schema_file;
+mod unavailable;
