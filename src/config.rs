@@ -255,12 +255,28 @@ pub struct Settings {
 pub const DEFAULT_DATABASE_FILE: &str = "premiere.db";
 
 impl Settings {
-    /// Settings for tests and embedding: defaults, listening on port 0.
+    /// Settings for tests and embedding: the defaults, listening on port 0. Reads no
+    /// environment variable and no `.env` (a developer's `PREMIERE_*` variables do
+    /// not leak into tests or `premiere schema`), and never exits the process.
     pub fn for_database(database_url: impl Into<String>) -> Self {
-        let mut settings = Cli::parse_from(["premiere"]).settings;
+        let mut settings = Self::defaults();
         settings.database_url = Some(database_url.into());
         settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         settings
+    }
+
+    /// Every setting at its default, as if no flag and no environment variable were set.
+    pub fn defaults() -> Self {
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Cli::command().mut_args(|arg| arg.env(None::<&str>));
+        let matches = command
+            .try_get_matches_from(["premiere"])
+            .and_then(|matches| Settings::from_arg_matches(&matches));
+        match matches {
+            Ok(settings) => settings,
+            // The defaults are constants of this file: a failure is a bug in it.
+            Err(err) => panic!("the default settings do not parse: {err}"),
+        }
     }
 
     pub fn db_acquire_timeout(&self) -> Duration {
@@ -281,5 +297,20 @@ impl Settings {
 
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_ignore_the_environment() {
+        // Set for this process only; no other test in this binary reads it.
+        std::env::set_var("PREMIERE_MAX_DEPTH", "3");
+        let settings = Settings::defaults();
+        std::env::remove_var("PREMIERE_MAX_DEPTH");
+        assert_eq!(settings.max_depth, 16);
+        assert_eq!(settings.listen, SocketAddr::from(([127, 0, 0, 1], 8000)));
     }
 }
