@@ -192,10 +192,21 @@ async fn run_client(
     }
     shared.connected.fetch_add(1, Ordering::SeqCst);
     drop(permit);
-    // Everybody connects first (memory per connection), then subscribes.
-    tokio::select! {
-        _ = shared.stop.cancelled() => return Ok(()),
-        _ = shared.subscribe.cancelled() => {}
+    // Everybody connects first (memory per connection), then subscribes. Meanwhile
+    // the client keeps reading, so that its library answers the server's pings: the
+    // server closes a peer that is silent for two keep-alive intervals.
+    loop {
+        tokio::select! {
+            _ = shared.stop.cancelled() => return Ok(()),
+            _ = shared.subscribe.cancelled() => break,
+            message = ws.next() => match message {
+                Some(Ok(Message::Text(text))) => bail!("unexpected message before subscribing: {text}"),
+                Some(Ok(Message::Close(frame))) => bail!("closed by the server: {frame:?}"),
+                Some(Ok(_)) => {}
+                Some(Err(err)) => return Err(err.into()),
+                None => bail!("connection ended"),
+            },
+        }
     }
     ws.send(Message::Text(subscribe)).await?;
     shared.subscribed.fetch_add(1, Ordering::SeqCst);
