@@ -12,6 +12,10 @@ use serde_json::{json, Value};
 use crate::db_tests;
 use crate::helpers::{data, error_code, settings, Backend, TestApp, TestDb, TOKEN};
 
+/// The embargo on unreleased installments, path by path, and at release time.
+mod embargo;
+mod embargo_release;
+
 db_tests!(
     hostile_requests_are_refused_and_change_nothing,
     metacharacters_and_emoji_are_stored_verbatim,
@@ -519,6 +523,18 @@ fn cases() -> Vec<Case> {
             series_input(json!({})),
         )
         .expect(200, "UNAUTHENTICATED"),
+        Case::gql(
+            "unreleased status without a token",
+            "{ allInstallments(filter: { status: DRAFT }) { totalCount } }",
+            json!({}),
+        )
+        .expect(200, "FORBIDDEN"),
+        Case::gql(
+            "nested unreleased status without a token",
+            "query($id: ID!) { node(id: $id) { ... on Series { installments(status: SCHEDULED) { totalCount } } } }",
+            json!({ "id": series }),
+        )
+        .expect(200, "FORBIDDEN"),
     ]
 }
 
