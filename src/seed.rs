@@ -8,6 +8,9 @@ use crate::error::Result;
 struct CastMember {
     name: &'static str,
     known_for: &'static [&'static str],
+    /// None in the demo: people are public, and what the source tells of them is about
+    /// their parts in the unreleased #2, which stay under embargo with it (its credits
+    /// and interview), not in a public bio.
     bio: Option<&'static str>,
     role: CreditRole,
     character: Option<&'static str>,
@@ -20,7 +23,7 @@ const CAST: &[CastMember] = &[
     CastMember {
         name: "Keum Sae-rok",
         known_for: &["The Interest of Love"],
-        bio: Some("Learned the piano from scratch for her role in Soundtrack #2."),
+        bio: None,
         role: CreditRole::Actor,
         character: Some("Do Hyeonseo"),
         character_description: Some("A piano prodigy who gave up her dream of the concert stage and works odd jobs to get by."),
@@ -30,7 +33,7 @@ const CAST: &[CastMember] = &[
     CastMember {
         name: "Noh Sang-hyun",
         known_for: &["Pachinko"],
-        bio: Some("Soundtrack #2 is his first romantic series."),
+        bio: None,
         role: CreditRole::Actor,
         character: Some("Ji Suho"),
         character_description: Some("A college dreamer who loved online videos, now a successful CEO who collapses from stress and exhaustion."),
@@ -50,7 +53,7 @@ const CAST: &[CastMember] = &[
     CastMember {
         name: "Choi Jungkyu",
         known_for: &[],
-        bio: Some("The director's collaborator on Soundtrack #2."),
+        bio: None,
         role: CreditRole::Other,
         character: None,
         character_description: None,

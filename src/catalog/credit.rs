@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use entity::credit;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
+use super::embargo::Viewer;
 use super::paging::{self, Key, Page, PageArgs};
 use super::{installment, now, person, validate, CreditRole};
 use crate::db::Db;
@@ -33,34 +34,60 @@ pub struct NewCredit {
     pub debut: bool,
 }
 
-fn of_role(role: Option<CreditRole>) -> sea_orm::Select<credit::Entity> {
-    let select = credit::Entity::find();
+/// The credits `viewer` sees, of `role` when given.
+fn of_role(viewer: Viewer, role: Option<CreditRole>) -> sea_orm::Select<credit::Entity> {
+    let select = viewer.credits(credit::Entity::find());
     match role {
         Some(role) => select.filter(credit::Column::Role.eq(role.as_str())),
         None => select,
     }
 }
 
-/// The same page of credits of each installment (or, with `PERSON`, of each person).
+/// The same page of the credits `viewer` sees of each installment (or, with `PERSON`,
+/// of each person).
 pub async fn of_parents(
     db: &impl ConnectionTrait,
+    viewer: Viewer,
     parent: Key,
     parents: &[i64],
     role: Option<CreditRole>,
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<credit::Model>>> {
-    paging::page_many(db, of_role(role), parent, parents, KEY, |m| m.id, args).await
+    paging::page_many(
+        db,
+        of_role(viewer, role),
+        parent,
+        parents,
+        KEY,
+        |m| m.id,
+        args,
+    )
+    .await
 }
 
 pub async fn count_of_parents(
     db: &impl ConnectionTrait,
+    viewer: Viewer,
     parent: Key,
     parents: &[i64],
     role: Option<CreditRole>,
 ) -> Result<HashMap<i64, u64>> {
-    paging::count_many(db, of_role(role), parent, parents).await
+    paging::count_many(db, of_role(viewer, role), parent, parents).await
 }
 
+/// The credit `id` if `viewer` sees it.
+pub async fn visible(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    id: i64,
+) -> Result<Option<credit::Model>> {
+    Ok(viewer
+        .credits(credit::Entity::find_by_id(id))
+        .one(db)
+        .await?)
+}
+
+/// Any credit: for the operations that change it.
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<credit::Model>> {
     Ok(credit::Entity::find_by_id(id).one(db).await?)
 }

@@ -8,6 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 
+use super::embargo::Viewer;
 use super::paging::{self, Key, Page, PageArgs};
 use super::{now, series, validate, InstallmentStatus};
 use crate::db::Db;
@@ -55,8 +56,11 @@ pub struct InstallmentChanges {
     pub release_at: Option<DateTime<Utc>>,
 }
 
-fn filtered(filter: &Filter) -> sea_orm::Select<installment::Entity> {
-    let mut select = installment::Entity::find();
+/// The installments `viewer` sees that match `filter`; FORBIDDEN when the filter asks
+/// for an unreleased status without the credential.
+fn filtered(viewer: Viewer, filter: &Filter) -> Result<sea_orm::Select<installment::Entity>> {
+    viewer.may_ask("filter.status", filter.status)?;
+    let mut select = viewer.installments(installment::Entity::find());
     if let Some(series_id) = filter.series_id {
         select = select.filter(installment::Column::SeriesId.eq(series_id));
     }
@@ -71,38 +75,48 @@ fn filtered(filter: &Filter) -> sea_orm::Select<installment::Entity> {
     if let Some(before) = filter.released_before {
         select = select.filter(installment::Column::ReleaseAt.lt(before));
     }
-    select
+    Ok(select)
 }
 
-fn of_status(status: Option<InstallmentStatus>) -> sea_orm::Select<installment::Entity> {
-    filtered(&Filter {
-        status,
-        ..Filter::default()
-    })
+/// The installments `viewer` sees of `status` (any when `None`). An unreleased status
+/// asked for without the credential matches nothing (callers refuse it first, see
+/// [`Viewer::may_ask`]).
+fn of_status(
+    viewer: Viewer,
+    status: Option<InstallmentStatus>,
+) -> sea_orm::Select<installment::Entity> {
+    let select = viewer.installments(installment::Entity::find());
+    match status {
+        Some(status) => select.filter(installment::Column::Status.eq(status.as_str())),
+        None => select,
+    }
 }
 
+/// One page of the installments `viewer` sees that match `filter`.
 pub async fn list(
     db: &impl ConnectionTrait,
+    viewer: Viewer,
     filter: &Filter,
     args: &PageArgs,
 ) -> Result<Page<installment::Model>> {
-    paging::page(db, filtered(filter), KEY, |m| m.id, args).await
+    paging::page(db, filtered(viewer, filter)?, KEY, |m| m.id, args).await
 }
 
-pub async fn count(db: &impl ConnectionTrait, filter: &Filter) -> Result<u64> {
-    Ok(filtered(filter).count(db).await?)
+pub async fn count(db: &impl ConnectionTrait, viewer: Viewer, filter: &Filter) -> Result<u64> {
+    Ok(filtered(viewer, filter)?.count(db).await?)
 }
 
-/// The same page of installments of each series, ordered by number.
+/// The same page of the installments `viewer` sees of each series, ordered by number.
 pub async fn of_series(
     db: &impl ConnectionTrait,
+    viewer: Viewer,
     series_ids: &[i64],
     status: Option<InstallmentStatus>,
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<installment::Model>>> {
     paging::page_many(
         db,
-        of_status(status),
+        of_status(viewer, status),
         SERIES,
         series_ids,
         NUMBER_KEY,
@@ -114,19 +128,39 @@ pub async fn of_series(
 
 pub async fn count_of_series(
     db: &impl ConnectionTrait,
+    viewer: Viewer,
     series_ids: &[i64],
     status: Option<InstallmentStatus>,
 ) -> Result<HashMap<i64, u64>> {
-    paging::count_many(db, of_status(status), SERIES, series_ids).await
+    paging::count_many(db, of_status(viewer, status), SERIES, series_ids).await
 }
 
-pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<installment::Model>> {
-    Ok(installment::Entity::find()
+/// The installments of `ids` that `viewer` sees (the others are left out).
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    ids: &[i64],
+) -> Result<Vec<installment::Model>> {
+    Ok(viewer
+        .installments(installment::Entity::find())
         .filter(installment::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?)
 }
 
+/// The installment `id` if `viewer` sees it.
+pub async fn visible(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    id: i64,
+) -> Result<Option<installment::Model>> {
+    Ok(viewer
+        .installments(installment::Entity::find_by_id(id))
+        .one(db)
+        .await?)
+}
+
+/// Any installment, whatever its status: for the operations that change it.
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<installment::Model>> {
     Ok(installment::Entity::find_by_id(id).one(db).await?)
 }

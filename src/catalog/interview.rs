@@ -9,6 +9,7 @@ use sea_orm::{
     QuerySelect, RelationTrait, Set,
 };
 
+use super::embargo::Viewer;
 use super::paging::{self, Key, Page, PageArgs};
 use super::{installment, now, person as people, validate, InstallmentStatus};
 use crate::db::Db;
@@ -38,8 +39,9 @@ pub struct NewInterview {
     pub participant_ids: Vec<i64>,
 }
 
-fn base(parent: Key) -> sea_orm::Select<interview::Entity> {
-    let select = interview::Entity::find();
+/// The interviews `viewer` sees, joined to their participants for `PARTICIPANT`.
+fn base(viewer: Viewer, parent: Key) -> sea_orm::Select<interview::Entity> {
+    let select = viewer.interviews(interview::Entity::find());
     if parent.table == PARTICIPANT.table {
         select.join(
             JoinType::InnerJoin,
@@ -50,33 +52,59 @@ fn base(parent: Key) -> sea_orm::Select<interview::Entity> {
     }
 }
 
-/// The same page of interviews of each installment (`INSTALLMENT`) or person (`PARTICIPANT`).
+/// The same page of the interviews `viewer` sees of each installment (`INSTALLMENT`)
+/// or person (`PARTICIPANT`).
 pub async fn of_parents(
     db: &impl ConnectionTrait,
+    viewer: Viewer,
     parent: Key,
     parents: &[i64],
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<interview::Model>>> {
-    paging::page_many(db, base(parent), parent, parents, KEY, |m| m.id, args).await
+    paging::page_many(
+        db,
+        base(viewer, parent),
+        parent,
+        parents,
+        KEY,
+        |m| m.id,
+        args,
+    )
+    .await
 }
 
 pub async fn count_of_parents(
     db: &impl ConnectionTrait,
+    viewer: Viewer,
     parent: Key,
     parents: &[i64],
 ) -> Result<HashMap<i64, u64>> {
-    paging::count_many(db, base(parent), parent, parents).await
+    paging::count_many(db, base(viewer, parent), parent, parents).await
 }
 
-pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<interview::Model>> {
-    Ok(interview::Entity::find()
+/// The interviews of `ids` that `viewer` sees (the others are left out).
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    ids: &[i64],
+) -> Result<Vec<interview::Model>> {
+    Ok(viewer
+        .interviews(interview::Entity::find())
         .filter(interview::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?)
 }
 
-pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<interview::Model>> {
-    Ok(interview::Entity::find_by_id(id).one(db).await?)
+/// The interview `id` if `viewer` sees it.
+pub async fn visible(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    id: i64,
+) -> Result<Option<interview::Model>> {
+    Ok(viewer
+        .interviews(interview::Entity::find_by_id(id))
+        .one(db)
+        .await?)
 }
 
 /// The participants of each interview, in the order they were added.

@@ -2,6 +2,7 @@
 //! and transactions. No GraphQL types here beyond the two shared enums.
 
 pub mod credit;
+pub mod embargo;
 pub mod installment;
 pub mod interview;
 pub mod paging;
@@ -12,7 +13,8 @@ pub mod validate;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, LikeExpr, SimpleExpr};
 
-/// Publication state of an installment.
+/// Publication state of an installment. DRAFT and SCHEDULED ones are under embargo:
+/// only visible with an admin credential.
 #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InstallmentStatus {
     /// Being prepared; invisible to release alerts.

@@ -3,7 +3,7 @@
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use entity::credit as model;
 
-use super::guard::AdminGuard;
+use super::guard::{viewer, AdminGuard};
 use super::ids::{self, Kind};
 use super::installment::Installment;
 use super::loaders::{InstallmentId, Loaders, PersonId};
@@ -31,7 +31,10 @@ impl Credit {
 
     async fn installment(&self, ctx: &Context<'_>) -> Result<Installment> {
         ctx.data_unchecked::<Loaders>()
-            .load_one(InstallmentId(self.0.installment_id))
+            .load_one(InstallmentId {
+                id: self.0.installment_id,
+                viewer: viewer(ctx),
+            })
             .await?
             .map(Installment)
             .ok_or_else(|| Error::internal("credit without its installment").into())

@@ -1,10 +1,12 @@
-//! The admin credential check of mutations.
+//! The admin credential: the check of mutations, and who is reading.
 
 use async_graphql::{Context, Guard, Result};
 
+use crate::catalog::embargo::Viewer;
 use crate::error::Error;
 
-/// Present in a request's data when it carried the admin token.
+/// Present in a request's data (or a WebSocket connection's) when it carried the
+/// admin token.
 #[derive(Debug, Clone, Copy)]
 pub struct Admin;
 
@@ -17,5 +19,14 @@ impl Guard for AdminGuard {
             Some(_) => Ok(()),
             None => Err(Error::Unauthenticated.into()),
         }
+    }
+}
+
+/// Who is reading: an admin when the request (or its WebSocket connection) carried
+/// the admin token, else the public, who sees only released installments.
+pub fn viewer(ctx: &Context<'_>) -> Viewer {
+    match ctx.data_opt::<Admin>() {
+        Some(_) => Viewer::Admin,
+        None => Viewer::Public,
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::installment as model;
 
 use super::credit::Credit;
-use super::guard::AdminGuard;
+use super::guard::{viewer, AdminGuard};
 use super::ids::{self, Kind};
 use super::interview::Interview;
 use super::loaders::{CountKey, CountOf, CreditsOf, InterviewsOf, Loaders, Parent, SeriesId};
@@ -18,6 +18,10 @@ use crate::AppState;
 
 pub struct Installment(pub model::Model);
 
+/// A season or part of a series, e.g. `Soundtrack #2`. Under embargo until it is
+/// published: without an admin credential, a DRAFT or SCHEDULED installment does not
+/// exist (in no list, count or reference, and `node(id:)` is null), nor do its credits
+/// and interviews.
 #[Object]
 impl Installment {
     pub async fn id(&self) -> ID {
@@ -73,10 +77,15 @@ impl Installment {
         role: Option<CreditRole>,
     ) -> Result<CountedConnection<Credit>> {
         let args = paging::args(ctx, first, after, last, before)?;
-        let parent = Parent::Installment(self.0.id);
+        let (parent, viewer) = (Parent::Installment(self.0.id), viewer(ctx));
         let page = ctx
             .data_unchecked::<Loaders>()
-            .load_one(CreditsOf { parent, role, args })
+            .load_one(CreditsOf {
+                parent,
+                role,
+                args,
+                viewer,
+            })
             .await?
             .unwrap_or_default();
         let total = TotalCount::Nested(CountKey {
@@ -85,6 +94,7 @@ impl Installment {
                 role,
             },
             parent: self.0.id,
+            viewer,
         });
         Ok(paging::connection(page, total, Credit))
     }
@@ -99,10 +109,14 @@ impl Installment {
         before: Option<String>,
     ) -> Result<CountedConnection<Interview>> {
         let args = paging::args(ctx, first, after, last, before)?;
-        let parent = Parent::Installment(self.0.id);
+        let (parent, viewer) = (Parent::Installment(self.0.id), viewer(ctx));
         let page = ctx
             .data_unchecked::<Loaders>()
-            .load_one(InterviewsOf { parent, args })
+            .load_one(InterviewsOf {
+                parent,
+                args,
+                viewer,
+            })
             .await?
             .unwrap_or_default();
         let total = TotalCount::Nested(CountKey {
@@ -110,6 +124,7 @@ impl Installment {
                 of_installment: true,
             },
             parent: self.0.id,
+            viewer,
         });
         Ok(paging::connection(page, total, Interview))
     }
@@ -126,6 +141,7 @@ impl Installment {
 #[derive(InputObject)]
 pub struct InstallmentFilter {
     series_id: Option<ID>,
+    /// DRAFT and SCHEDULED need an admin credential (else FORBIDDEN).
     status: Option<InstallmentStatus>,
     released_after: Option<DateTime<Utc>>,
     released_before: Option<DateTime<Utc>>,
@@ -159,6 +175,9 @@ pub struct InstallmentQuery;
 
 #[Object]
 impl InstallmentQuery {
+    /// Every installment, by id. Without an admin credential, only the PUBLISHED ones
+    /// (and `totalCount` counts only them); `filter.status` DRAFT or SCHEDULED is then
+    /// FORBIDDEN.
     #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn all_installments(
         &self,
@@ -182,11 +201,11 @@ impl InstallmentQuery {
                 released_before: f.released_before,
             },
         };
-        let db = ctx.data_unchecked::<AppState>().db.conn();
-        let page = catalog::installment::list(db, &filter, &args).await?;
+        let (db, viewer) = (ctx.data_unchecked::<AppState>().db.conn(), viewer(ctx));
+        let page = catalog::installment::list(db, viewer, &filter, &args).await?;
         Ok(paging::connection(
             page,
-            TotalCount::Installments(filter),
+            TotalCount::Installments(viewer, filter),
             Installment,
         ))
     }

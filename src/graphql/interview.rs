@@ -4,7 +4,7 @@ use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::interview as model;
 
-use super::guard::AdminGuard;
+use super::guard::{viewer, AdminGuard};
 use super::ids::{self, Kind};
 use super::installment::Installment;
 use super::loaders::{InstallmentId, Loaders, ParticipantsOf};
@@ -23,7 +23,10 @@ impl Interview {
 
     async fn installment(&self, ctx: &Context<'_>) -> Result<Installment> {
         ctx.data_unchecked::<Loaders>()
-            .load_one(InstallmentId(self.0.installment_id))
+            .load_one(InstallmentId {
+                id: self.0.installment_id,
+                viewer: viewer(ctx),
+            })
             .await?
             .map(Installment)
             .ok_or_else(|| Error::internal("interview without its installment").into())

@@ -1,5 +1,10 @@
 //! Batched loading: every nested list or reference of one request level costs one
 //! statement, whatever the number of parents.
+//!
+//! Every key of an installment, a credit or an interview, or of a list or count of
+//! them, carries the [`Viewer`] asking, and keys are only batched with keys of the
+//! same viewer: an admin's load and a public one never share a statement, even in the
+//! schema's shared loaders, where the keys of every subscriber meet.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
@@ -8,6 +13,7 @@ use std::time::Duration;
 use async_graphql::dataloader::{DataLoader, Loader, NoCache};
 use entity::{credit, installment, interview, person, series};
 
+use crate::catalog::embargo::Viewer;
 use crate::catalog::paging::{Page, PageArgs};
 use crate::catalog::{self, CreditRole, InstallmentStatus};
 use crate::db::Db;
@@ -56,13 +62,32 @@ macro_rules! by_id_key {
 }
 
 by_id_key!(SeriesId, series::Model, catalog::series::by_ids);
-by_id_key!(
-    InstallmentId,
-    installment::Model,
-    catalog::installment::by_ids
-);
 by_id_key!(PersonId, person::Model, catalog::person::by_ids);
-by_id_key!(InterviewId, interview::Model, catalog::interview::by_ids);
+
+/// An installment, if the viewer sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InstallmentId {
+    pub id: i64,
+    pub viewer: Viewer,
+}
+
+impl Loader<InstallmentId> for CatalogLoader {
+    type Value = installment::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[InstallmentId]) -> LoadResult<InstallmentId, installment::Model> {
+        let mut out = HashMap::new();
+        for (viewer, ids) in groups(keys, |k| (k.viewer, k.id)) {
+            let found = catalog::installment::by_ids(self.db.conn(), viewer, &ids).await?;
+            out.extend(
+                found
+                    .into_iter()
+                    .map(|m| (InstallmentId { id: m.id, viewer }, m)),
+            );
+        }
+        Ok(out)
+    }
+}
 
 /// Groups keys that share everything but the parent, so that each group is one statement.
 fn groups<K, G: Hash + Eq + Copy>(
@@ -83,6 +108,7 @@ pub struct InstallmentsOf {
     pub series: i64,
     pub status: Option<InstallmentStatus>,
     pub args: PageArgs,
+    pub viewer: Viewer,
 }
 
 impl Loader<InstallmentsOf> for CatalogLoader {
@@ -91,15 +117,19 @@ impl Loader<InstallmentsOf> for CatalogLoader {
 
     async fn load(&self, keys: &[InstallmentsOf]) -> LoadResult<InstallmentsOf, Self::Value> {
         let mut out = HashMap::new();
-        for ((status, args), parents) in groups(keys, |k| ((k.status, k.args), k.series)) {
+        for ((viewer, status, args), parents) in
+            groups(keys, |k| ((k.viewer, k.status, k.args), k.series))
+        {
             let pages =
-                catalog::installment::of_series(self.db.conn(), &parents, status, &args).await?;
+                catalog::installment::of_series(self.db.conn(), viewer, &parents, status, &args)
+                    .await?;
             out.extend(pages.into_iter().map(|(series, page)| {
                 (
                     InstallmentsOf {
                         series,
                         status,
                         args,
+                        viewer,
                     },
                     page,
                 )
@@ -109,7 +139,8 @@ impl Loader<InstallmentsOf> for CatalogLoader {
     }
 }
 
-/// The published installment with the highest number of a series.
+/// The published installment with the highest number of a series. Released, so the
+/// same for every viewer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LatestOf(pub i64);
 
@@ -125,6 +156,7 @@ impl Loader<LatestOf> for CatalogLoader {
         };
         let pages = catalog::installment::of_series(
             self.db.conn(),
+            Viewer::Public,
             &parents,
             Some(InstallmentStatus::Published),
             &args,
@@ -172,6 +204,7 @@ pub struct CreditsOf {
     pub parent: Parent,
     pub role: Option<CreditRole>,
     pub args: PageArgs,
+    pub viewer: Viewer,
 }
 
 impl Loader<CreditsOf> for CatalogLoader {
@@ -180,23 +213,26 @@ impl Loader<CreditsOf> for CatalogLoader {
 
     async fn load(&self, keys: &[CreditsOf]) -> LoadResult<CreditsOf, Self::Value> {
         let mut out = HashMap::new();
-        for ((of_installment, role, args), parents) in groups(keys, |k| {
+        for ((viewer, of_installment, role, args), parents) in groups(keys, |k| {
             let (of_installment, id) = k.parent.split();
-            ((of_installment, k.role, k.args), id)
+            ((k.viewer, of_installment, k.role, k.args), id)
         }) {
-            let column = if of_installment {
-                catalog::credit::INSTALLMENT
-            } else {
-                catalog::credit::PERSON
-            };
-            let pages =
-                catalog::credit::of_parents(self.db.conn(), column, &parents, role, &args).await?;
+            let pages = catalog::credit::of_parents(
+                self.db.conn(),
+                viewer,
+                credit_column(of_installment),
+                &parents,
+                role,
+                &args,
+            )
+            .await?;
             out.extend(pages.into_iter().map(|(id, page)| {
                 (
                     CreditsOf {
                         parent: Parent::join(of_installment, id),
                         role,
                         args,
+                        viewer,
                     },
                     page,
                 )
@@ -206,11 +242,20 @@ impl Loader<CreditsOf> for CatalogLoader {
     }
 }
 
+fn credit_column(of_installment: bool) -> catalog::paging::Key {
+    if of_installment {
+        catalog::credit::INSTALLMENT
+    } else {
+        catalog::credit::PERSON
+    }
+}
+
 /// A page of interviews of an installment or with a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct InterviewsOf {
     pub parent: Parent,
     pub args: PageArgs,
+    pub viewer: Viewer,
 }
 
 fn interview_column(of_installment: bool) -> catalog::paging::Key {
@@ -227,12 +272,13 @@ impl Loader<InterviewsOf> for CatalogLoader {
 
     async fn load(&self, keys: &[InterviewsOf]) -> LoadResult<InterviewsOf, Self::Value> {
         let mut out = HashMap::new();
-        for ((of_installment, args), parents) in groups(keys, |k| {
+        for ((viewer, of_installment, args), parents) in groups(keys, |k| {
             let (of_installment, id) = k.parent.split();
-            ((of_installment, k.args), id)
+            ((k.viewer, of_installment, k.args), id)
         }) {
             let pages = catalog::interview::of_parents(
                 self.db.conn(),
+                viewer,
                 interview_column(of_installment),
                 &parents,
                 &args,
@@ -243,6 +289,7 @@ impl Loader<InterviewsOf> for CatalogLoader {
                     InterviewsOf {
                         parent: Parent::join(of_installment, id),
                         args,
+                        viewer,
                     },
                     page,
                 )
@@ -252,7 +299,8 @@ impl Loader<InterviewsOf> for CatalogLoader {
     }
 }
 
-/// The people who took part in an interview.
+/// The people who took part in an interview (people are public, and only a visible
+/// interview is ever asked for).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ParticipantsOf(pub i64);
 
@@ -287,6 +335,7 @@ pub enum CountOf {
 pub struct CountKey {
     pub of: CountOf,
     pub parent: i64,
+    pub viewer: Viewer,
 }
 
 impl Loader<CountKey> for CatalogLoader {
@@ -296,7 +345,7 @@ impl Loader<CountKey> for CatalogLoader {
     async fn load(&self, keys: &[CountKey]) -> LoadResult<CountKey, u64> {
         let mut out = HashMap::new();
         let db = self.db.conn();
-        for (of, parents) in groups(keys, |k| (k.of, k.parent)) {
+        for ((of, viewer), parents) in groups(keys, |k| ((k.of, k.viewer), k.parent)) {
             let unique: Vec<i64> = parents
                 .into_iter()
                 .collect::<HashSet<_>>()
@@ -304,22 +353,19 @@ impl Loader<CountKey> for CatalogLoader {
                 .collect();
             let counts = match of {
                 CountOf::SeriesInstallments(status) => {
-                    catalog::installment::count_of_series(db, &unique, status).await?
+                    catalog::installment::count_of_series(db, viewer, &unique, status).await?
                 }
                 CountOf::Credits {
                     of_installment,
                     role,
                 } => {
-                    let column = if of_installment {
-                        catalog::credit::INSTALLMENT
-                    } else {
-                        catalog::credit::PERSON
-                    };
-                    catalog::credit::count_of_parents(db, column, &unique, role).await?
+                    let column = credit_column(of_installment);
+                    catalog::credit::count_of_parents(db, viewer, column, &unique, role).await?
                 }
                 CountOf::Interviews { of_installment } => {
                     catalog::interview::count_of_parents(
                         db,
+                        viewer,
                         interview_column(of_installment),
                         &unique,
                     )
@@ -329,7 +375,7 @@ impl Loader<CountKey> for CatalogLoader {
             out.extend(
                 counts
                     .into_iter()
-                    .map(|(parent, n)| (CountKey { of, parent }, n)),
+                    .map(|(parent, n)| (CountKey { of, parent, viewer }, n)),
             );
         }
         Ok(out)

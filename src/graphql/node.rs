@@ -3,6 +3,7 @@
 use async_graphql::{Context, Interface, Object, Result, ID};
 
 use super::credit::Credit;
+use super::guard::viewer;
 use super::ids::{self, Kind};
 use super::installment::Installment;
 use super::interview::Interview;
@@ -26,23 +27,26 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
+    /// The object with this global ID, or null when there is none. Without an admin
+    /// credential, an unreleased installment, and a credit or interview of one, is null
+    /// too.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         let (kind, row) = ids::decode_any("id", &id)?;
-        let db = ctx.data_unchecked::<AppState>().db.conn();
+        let (db, viewer) = (ctx.data_unchecked::<AppState>().db.conn(), viewer(ctx));
         Ok(match kind {
             Kind::Series => catalog::series::get(db, row)
                 .await?
                 .map(|m| Node::Series(Series(m))),
-            Kind::Installment => catalog::installment::get(db, row)
+            Kind::Installment => catalog::installment::visible(db, viewer, row)
                 .await?
                 .map(|m| Node::Installment(Installment(m))),
             Kind::Person => catalog::person::get(db, row)
                 .await?
                 .map(|m| Node::Person(Person(m))),
-            Kind::Credit => catalog::credit::get(db, row)
+            Kind::Credit => catalog::credit::visible(db, viewer, row)
                 .await?
                 .map(|m| Node::Credit(Credit(m))),
-            Kind::Interview => catalog::interview::get(db, row)
+            Kind::Interview => catalog::interview::visible(db, viewer, row)
                 .await?
                 .map(|m| Node::Interview(Interview(m))),
         })

@@ -5,6 +5,7 @@ use async_graphql::{Context, Object, OutputType};
 
 use super::ids;
 use super::loaders::{CountKey, Loaders};
+use crate::catalog::embargo::Viewer;
 use crate::catalog::paging::{Page, PageArgs};
 use crate::catalog::{installment, person, series};
 use crate::error::{Error, Result};
@@ -96,7 +97,7 @@ where
 /// What `totalCount` counts; it is only computed when asked for.
 pub enum TotalCount {
     Series(series::Filter),
-    Installments(installment::Filter),
+    Installments(Viewer, installment::Filter),
     People(person::Filter),
     Nested(CountKey),
 }
@@ -109,7 +110,9 @@ impl TotalCount {
         let db = state.db.conn();
         Ok(match self {
             TotalCount::Series(filter) => series::count(db, filter).await?,
-            TotalCount::Installments(filter) => installment::count(db, filter).await?,
+            TotalCount::Installments(viewer, filter) => {
+                installment::count(db, *viewer, filter).await?
+            }
             TotalCount::People(filter) => person::count(db, filter).await?,
             TotalCount::Nested(key) => ctx
                 .data_unchecked::<Loaders>()

@@ -4,7 +4,7 @@ use async_graphql::{Context, InputObject, Object, Result, ID};
 use entity::person as model;
 
 use super::credit::Credit;
-use super::guard::AdminGuard;
+use super::guard::{viewer, AdminGuard};
 use super::ids::{self, Kind};
 use super::interview::Interview;
 use super::loaders::{CountKey, CountOf, CreditsOf, InterviewsOf, Loaders, Parent};
@@ -33,6 +33,8 @@ impl Person {
         self.0.bio.as_deref()
     }
 
+    /// The person's credits. Without an admin credential, only those on PUBLISHED
+    /// installments.
     #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn credits(
         &self,
@@ -42,13 +44,14 @@ impl Person {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<CountedConnection<Credit>> {
-        let args = paging::args(ctx, first, after, last, before)?;
+        let (args, viewer) = (paging::args(ctx, first, after, last, before)?, viewer(ctx));
         let page = ctx
             .data_unchecked::<Loaders>()
             .load_one(CreditsOf {
                 parent: Parent::Person(self.0.id),
                 role: None,
                 args,
+                viewer,
             })
             .await?
             .unwrap_or_default();
@@ -58,10 +61,13 @@ impl Person {
                 role: None,
             },
             parent: self.0.id,
+            viewer,
         });
         Ok(paging::connection(page, total, Credit))
     }
 
+    /// The interviews the person took part in. Without an admin credential, only those
+    /// about PUBLISHED installments.
     #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn interviews(
         &self,
@@ -71,12 +77,13 @@ impl Person {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<CountedConnection<Interview>> {
-        let args = paging::args(ctx, first, after, last, before)?;
+        let (args, viewer) = (paging::args(ctx, first, after, last, before)?, viewer(ctx));
         let page = ctx
             .data_unchecked::<Loaders>()
             .load_one(InterviewsOf {
                 parent: Parent::Person(self.0.id),
                 args,
+                viewer,
             })
             .await?
             .unwrap_or_default();
@@ -85,6 +92,7 @@ impl Person {
                 of_installment: false,
             },
             parent: self.0.id,
+            viewer,
         });
         Ok(paging::connection(page, total, Interview))
     }

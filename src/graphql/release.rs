@@ -80,7 +80,9 @@ pub struct ReleaseQuery;
 
 #[Object]
 impl ReleaseQuery {
-    /// The release log, oldest first; `after` is a ReleaseEvent cursor.
+    /// The release log, oldest first; `after` is a ReleaseEvent cursor. It only reports
+    /// published installments, so it is the same for every reader; nested fields follow
+    /// the embargo (see `Installment`).
     #[graphql(complexity = "super::paging::cost(first, None, child_complexity)")]
     async fn release_events(
         &self,
@@ -116,7 +118,9 @@ pub struct ReleaseSubscription;
 impl ReleaseSubscription {
     /// Release alerts. Without `after`: events from now on. With `after` (a
     /// ReleaseEvent cursor): first every matching event after it from the log, then
-    /// live ones, with no gap and no duplicate, in log order.
+    /// live ones, with no gap and no duplicate, in log order. Alerts are about published
+    /// installments; nested fields follow the embargo (see `Installment`), with the
+    /// credential of the `connection_init` payload over WebSocket.
     async fn release_alerts(
         &self,
         ctx: &Context<'_>,

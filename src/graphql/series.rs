@@ -3,7 +3,7 @@
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use entity::series as model;
 
-use super::guard::AdminGuard;
+use super::guard::{viewer, AdminGuard};
 use super::ids::{self, Kind};
 use super::installment::Installment;
 use super::loaders::{CountKey, CountOf, InstallmentsOf, LatestOf, Loaders};
@@ -53,6 +53,9 @@ impl Series {
         self.0.updated_at
     }
 
+    /// The installments, by number. Without an admin credential, only the PUBLISHED
+    /// ones (and `totalCount` counts only them); `status` DRAFT or SCHEDULED is then
+    /// FORBIDDEN.
     #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn installments(
         &self,
@@ -64,18 +67,22 @@ impl Series {
         status: Option<InstallmentStatus>,
     ) -> Result<CountedConnection<Installment>> {
         let args = paging::args(ctx, first, after, last, before)?;
+        let viewer = viewer(ctx);
+        viewer.may_ask("status", status)?;
         let page = ctx
             .data_unchecked::<Loaders>()
             .load_one(InstallmentsOf {
                 series: self.0.id,
                 status,
                 args,
+                viewer,
             })
             .await?
             .unwrap_or_default();
         let total = TotalCount::Nested(CountKey {
             of: CountOf::SeriesInstallments(status),
             parent: self.0.id,
+            viewer,
         });
         Ok(paging::connection(page, total, Installment))
     }

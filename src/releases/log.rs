@@ -10,6 +10,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 
+use crate::catalog::embargo::Viewer;
 use crate::catalog::paging::{self, Key, Page, PageArgs};
 use crate::catalog::{self, now};
 use crate::db::WriteTxn;
@@ -152,6 +153,11 @@ impl Release {
 }
 
 /// Loads what the events refer to: four statements whatever their number.
+///
+/// The log only ever reports released installments (events are appended when an
+/// installment is published, and a published one stays so), so a release is the same
+/// for every reader. It is read as the public sees it all the same: were an event to
+/// name an unreleased installment, it would be left out rather than shown.
 pub async fn load(
     db: &impl ConnectionTrait,
     events: Vec<release_event::Model>,
@@ -172,7 +178,7 @@ pub async fn load(
         .map(|m| (m.id, m))
         .collect();
     let installments: HashMap<i64, installment::Model> =
-        catalog::installment::by_ids(db, &installment_ids)
+        catalog::installment::by_ids(db, Viewer::Public, &installment_ids)
             .await?
             .into_iter()
             .map(|m| (m.id, m))
@@ -180,7 +186,7 @@ pub async fn load(
     let interviews: HashMap<i64, interview::Model> = if interview_ids.is_empty() {
         HashMap::new()
     } else {
-        catalog::interview::by_ids(db, &interview_ids)
+        catalog::interview::by_ids(db, Viewer::Public, &interview_ids)
             .await?
             .into_iter()
             .map(|m| (m.id, m))

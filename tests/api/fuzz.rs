@@ -50,7 +50,7 @@ const ACCEPTS: [Option<&str>; 7] = [
 ];
 
 /// Pieces of GraphQL, valid and not, joined at random.
-const TOKENS: [&str; 64] = [
+const TOKENS: [&str; 65] = [
     "{",
     "}",
     "{",
@@ -89,6 +89,7 @@ const TOKENS: [&str; 64] = [
     "allSeries(last: 2, before: \"x\")",
     "allPeople",
     "allInstallments(filter: { status: PUBLISHED })",
+    "allInstallments(filter: { status: DRAFT })",
     "releaseEvents(first: 2)",
     "releaseEvents(after: \"MTI\")",
     "nodes",

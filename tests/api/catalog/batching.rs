@@ -1,5 +1,7 @@
 //! Nested lists are batched: the SQL statements one query runs do not grow with the
-//! number of parents on a page (no N+1).
+//! number of parents on a page (no N+1). The embargo costs no statement either: the
+//! public's reads over a mix of released and unreleased rows run the same statements
+//! as the admin's, filtered inside them.
 
 use serde_json::{json, Value};
 
@@ -16,14 +18,13 @@ const NESTED: &str = "query($genre: String, $series: Int, $installments: Int, $c
   } }
 }";
 
-/// Creates `series` series of `genre`, each with `installments` draft installments,
-/// each crediting `credits` of `people` (shared between all of them), all through
-/// the admin API. Nothing is published, so the release log stays quiet.
+/// Creates `series` series of `genre`, each with `installments` installments of
+/// which the first `published` are published and the others drafts, each crediting
+/// `credits` of `people` (shared between all of them), all through the admin API.
 async fn build(
     app: &TestApp,
     genre: &str,
-    series: usize,
-    installments: usize,
+    (series, installments, published): (usize, usize, usize),
     credits: usize,
     people: &[String],
 ) {
@@ -38,7 +39,10 @@ async fn build(
         // All installments of a series in one request, aliased.
         let fields: Vec<String> = (1..=installments)
             .map(|n| {
-                format!("i{n}: createInstallment(input: {{ seriesId: $s, number: {n} }}) {{ id }}")
+                let publish = n <= published;
+                format!(
+                    "i{n}: createInstallment(input: {{ seriesId: $s, number: {n}, publish: {publish} }}) {{ id }}"
+                )
             })
             .collect();
         let made = admin_ok(
@@ -74,15 +78,16 @@ async fn build(
     }
 }
 
-/// The SQL statements one run of `query` costs, with the last response. The
-/// dispatcher and the scheduler may run a statement of their own now and then (an
-/// idle check of the release log), so the median of five runs is the query's own cost.
-async fn cost(app: &TestApp, query: &str, vars: Value) -> (u64, Value) {
+/// The SQL statements one run of `query` costs (with the admin token when `admin`),
+/// with the last response. The dispatcher and the scheduler may run a statement of
+/// their own now and then (an idle check of the release log), so the median of five
+/// runs is the query's own cost.
+async fn cost(app: &TestApp, query: &str, vars: Value, admin: bool) -> (u64, Value) {
     let mut deltas = Vec::new();
     let mut last = Value::Null;
     for _ in 0..5 {
         let before = app.statements().await;
-        let resp = app.query(query, vars.clone()).await;
+        let resp = app.post(query, vars.clone(), admin).await;
         let after = app.statements().await;
         data(&resp);
         deltas.push(after - before);
@@ -127,21 +132,27 @@ async fn nested_lists_are_batched(backend: Backend) {
     for p in 0..4 {
         people.push(person_id(&app, &format!("Shared {p}")).await);
     }
-    build(&app, "big", 10, 5, 3, &people).await;
-    build(&app, "small", 2, 1, 1, &people).await;
+    // Two of each five big installments are published, the small one is.
+    build(&app, "big", (10, 5, 2), 3, &people).await;
+    build(&app, "small", (2, 1, 1), 1, &people).await;
 
+    // The admin sees every installment.
     let big = json!({ "genre": "big", "series": 10, "installments": 5, "credits": 8 });
-    let (big_cost, resp) = cost(&app, NESTED, big).await;
+    let (big_cost, resp) = cost(&app, NESTED, big.clone(), true).await;
     check_shape(&resp, 10, 5, 3);
 
     let small = json!({ "genre": "small", "series": 10, "installments": 5, "credits": 8 });
-    let (small_cost, resp) = cost(&app, NESTED, small).await;
+    let (small_cost, resp) = cost(&app, NESTED, small, true).await;
     check_shape(&resp, 2, 1, 1);
 
     // Smaller pages of the big data set.
     let pages = json!({ "genre": "big", "series": 3, "installments": 2, "credits": 1 });
-    let (pages_cost, resp) = cost(&app, NESTED, pages).await;
+    let (pages_cost, resp) = cost(&app, NESTED, pages, true).await;
     check_shape_pages(&resp, 3, 2, 1);
+
+    // The public sees the two published ones of each series, in as many statements.
+    let (public_cost, resp) = cost(&app, NESTED, big, false).await;
+    check_shape(&resp, 10, 2, 3);
 
     // One statement for the series page, and per nested level one for the pages of
     // all parents and one for their counts, and one for all the people: 6. Allow a
@@ -158,6 +169,10 @@ async fn nested_lists_are_batched(backend: Backend) {
     assert_eq!(
         big_cost, pages_cost,
         "statements depend on page sizes: {big_cost} vs {pages_cost}"
+    );
+    assert_eq!(
+        big_cost, public_cost,
+        "the embargo costs statements: {big_cost} for the admin, {public_cost} for the public"
     );
 }
 
@@ -187,41 +202,57 @@ async fn references_are_batched(backend: Backend) {
     for p in 0..3 {
         people.push(person_id(&app, &format!("Shared {p}")).await);
     }
-    build(&app, "ref", 4, 3, 2, &people).await;
+    // One of the three installments of each series is published.
+    build(&app, "ref", (4, 3, 1), 2, &people).await;
     const UP: &str = "query($first: Int) { allPeople(first: $first) { nodes { name
-      credits(first: 20) { totalCount nodes { role installment { title series { title latestInstallment { id } } } } }
+      credits(first: 20) { totalCount nodes { role installment { title status series { title latestInstallment { id } } } } }
     } } }";
-    let (one, resp) = cost(&app, UP, json!({ "first": 1 })).await;
+    let (one, resp) = cost(&app, UP, json!({ "first": 1 }), true).await;
     assert_eq!(
         data(&resp)["allPeople"]["nodes"].as_array().map(Vec::len),
         Some(1)
     );
-    let (three, resp) = cost(&app, UP, json!({ "first": 3 })).await;
-    let people_nodes = data(&resp)["allPeople"]["nodes"]
-        .as_array()
-        .expect("people")
-        .clone();
-    assert_eq!(people_nodes.len(), 3);
-    let total: u64 = people_nodes
-        .iter()
-        .map(|p| p["credits"]["totalCount"].as_u64().expect("count"))
-        .sum();
-    assert_eq!(
-        total,
-        4 * 3 * 2,
-        "every credit belongs to one of the people"
-    );
-    assert!(
-        people_nodes
+    // The admin sees every credit, the public those on the published installments.
+    for (admin, credits) in [(true, 4 * 3 * 2), (false, 4 * 2)] {
+        let (three, resp) = cost(&app, UP, json!({ "first": 3 }), admin).await;
+        let people_nodes = data(&resp)["allPeople"]["nodes"]
+            .as_array()
+            .expect("people")
+            .clone();
+        assert_eq!(people_nodes.len(), 3);
+        let total: u64 = people_nodes
+            .iter()
+            .map(|p| p["credits"]["totalCount"].as_u64().expect("count"))
+            .sum();
+        assert_eq!(
+            total, credits,
+            "every credit the viewer sees belongs to one of the people (admin: {admin})"
+        );
+        let nodes: Vec<Value> = people_nodes
             .iter()
             .flat_map(|p| p["credits"]["nodes"].as_array().expect("credits").clone())
-            .all(|c| c["installment"]["series"]["title"]
+            .collect();
+        assert_eq!(nodes.len() as u64, total, "{resp}");
+        assert!(
+            nodes.iter().all(|c| c["installment"]["series"]["title"]
                 .as_str()
                 .is_some_and(|t| t.starts_with("ref "))),
-        "{resp}"
-    );
-    assert_eq!(one, three, "statements grow with the number of people");
-    assert!(three <= 8, "{three} statements");
+            "{resp}"
+        );
+        if !admin {
+            assert!(
+                nodes
+                    .iter()
+                    .all(|c| c["installment"]["status"] == "PUBLISHED"),
+                "{resp}"
+            );
+        }
+        assert_eq!(
+            one, three,
+            "statements grow with the number of people, or with the embargo (admin: {admin})"
+        );
+        assert!(three <= 8, "{three} statements");
+    }
 }
 
 db_tests!(nested_lists_are_batched, references_are_batched);

@@ -16,9 +16,10 @@ fn credit_of<'a>(credits: &'a [Value], name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{name} is not credited: {credits:?}"))
 }
 
+/// The README's query, with the admin token as the README shows it: #2 is a draft.
 async fn demo_query_shows_both_installments_and_the_cast(backend: Backend) {
     let app = TestApp::spawn_seeded(backend).await;
-    let resp = app.query(README_QUERY, json!({})).await;
+    let resp = app.admin(README_QUERY, json!({})).await;
     let nodes = data(&resp)["seriesBySlug"]["installments"]["nodes"]
         .as_array()
         .expect("installments")
@@ -46,8 +47,9 @@ async fn demo_query_shows_both_installments_and_the_cast(backend: Backend) {
 
 async fn demo_details_follow_the_facts(backend: Backend) {
     let app = TestApp::spawn_seeded(backend).await;
+    // With the admin token: #2, a draft, is under embargo.
     let resp = app
-        .query(
+        .admin(
             r#"{ seriesBySlug(slug: "soundtrack") {
                 title genres
                 latestInstallment { number }

@@ -23,8 +23,9 @@ const NODE: &str = "query($id: ID!) {
   }
 }";
 
+/// `node(id:)` as the admin sees it (the installment is a draft).
 async fn node(app: &TestApp, id: &str) -> Value {
-    let resp = app.query(NODE, json!({ "id": id })).await;
+    let resp = app.admin(NODE, json!({ "id": id })).await;
     data(&resp)["node"].clone()
 }
 

@@ -141,7 +141,7 @@ async fn deleting_a_series_removes_its_drafts(backend: Backend) {
     assert_eq!(data(&resp)["deleteSeries"], json!(series));
     for gone in [&series, &draft, &scheduled, &credit, &interview] {
         let resp = app
-            .query(
+            .admin(
                 "query($id: ID!) { node(id: $id) { id } }",
                 json!({ "id": gone }),
             )
@@ -149,7 +149,7 @@ async fn deleting_a_series_removes_its_drafts(backend: Backend) {
         assert_eq!(data(&resp)["node"], Value::Null, "{gone} survived");
     }
     let resp = app
-        .query(
+        .admin(
             "query($id: ID!, $kept: ID!) {
                person: node(id: $id) { ... on Person { name credits { totalCount } interviews { totalCount } } }
                kept: node(id: $kept) { id }
@@ -208,7 +208,7 @@ async fn published_installments_block_deletion(backend: Backend) {
         )
         .await;
     assert_error(&resp, "CONFLICT", None);
-    let resp = app.query(SERIES, json!({ "id": series })).await;
+    let resp = app.admin(SERIES, json!({ "id": series })).await;
     assert_eq!(node_ids(&data(&resp)["node"]["installments"]), [published]);
 }
 
@@ -290,7 +290,7 @@ async fn installment_lifecycle(backend: Backend) {
     );
 
     // Listed by number.
-    let resp = app.query(SERIES, json!({ "id": series })).await;
+    let resp = app.admin(SERIES, json!({ "id": series })).await;
     let listed = &data(&resp)["node"]["installments"];
     assert_eq!(listed["totalCount"], 3);
     let numbers: Vec<i64> = listed["nodes"]
@@ -314,7 +314,7 @@ async fn installment_lifecycle(backend: Backend) {
     assert_eq!(data(&resp)["deleteInstallment"], json!(id));
     for gone in [&id, &credit, &interview] {
         let resp = app
-            .query(
+            .admin(
                 "query($id: ID!) { node(id: $id) { id } }",
                 json!({ "id": gone }),
             )
@@ -322,7 +322,7 @@ async fn installment_lifecycle(backend: Backend) {
         assert_eq!(data(&resp)["node"], Value::Null, "{gone} survived");
     }
     let resp = app
-        .query(
+        .admin(
             "query($id: ID!) { node(id: $id) { id } }",
             json!({ "id": person }),
         )
@@ -441,7 +441,7 @@ async fn people_credits_and_interviews(backend: Backend) {
 
     // Seen from both sides.
     let resp = app
-        .query(
+        .admin(
             "query($i: ID!, $p: ID!) {
                i: node(id: $i) { ... on Installment { credits { totalCount nodes { id } } interviews { totalCount } } }
                p: node(id: $p) { ... on Person { credits { totalCount nodes { id installment { id } } } interviews { totalCount nodes { id } } } } }",
@@ -470,7 +470,7 @@ async fn people_credits_and_interviews(backend: Backend) {
         .await;
     assert_eq!(data(&resp)["removeCredit"], json!(credit_id));
     let resp = app
-        .query(
+        .admin(
             "query($i: ID!, $p: ID!) {
                i: node(id: $i) { ... on Installment { credits { nodes { id } } } }
                p: node(id: $p) { ... on Person { credits { totalCount } } } }",
@@ -1032,14 +1032,14 @@ async fn concurrent_creates_conflict_exactly_once(backend: Backend) {
         // The winner is the one that is stored.
         let winner = &won[0]["data"]["createInstallment"];
         let resp = app
-            .query(
+            .admin(
                 "query($id: ID!) { node(id: $id) { ... on Installment { title number } } }",
                 json!({ "id": winner["id"] }),
             )
             .await;
         assert_eq!(data(&resp)["node"]["title"], winner["title"]);
     }
-    let resp = app.query(SERIES, json!({ "id": series })).await;
+    let resp = app.admin(SERIES, json!({ "id": series })).await;
     assert_eq!(data(&resp)["node"]["installments"]["totalCount"], ROUNDS);
 
     // Slugs too.

@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::{data, TestApp};
 
-/// Everything a client can see of the catalogue and the release log, in one query.
+/// Everything an admin can see of the catalogue and the release log, in one query
+/// (read with the admin token: the public does not see unreleased installments).
 /// Two equal snapshots mean nothing observable changed in between. Pages are sized
 /// for the small data sets of these tests (and to stay within the complexity limit);
 /// `snapshot` checks that they hold everything.
@@ -43,9 +44,9 @@ pub const SNAPSHOT: &str = r#"{
   releaseEvents(first: 50) { pageInfo { hasNextPage } edges { cursor node { kind installment { id } } } }
 }"#;
 
-/// The whole observable state (see `SNAPSHOT`).
+/// The whole observable state (see `SNAPSHOT`), as the admin sees it.
 pub async fn snapshot(app: &TestApp) -> Value {
-    let resp = app.query(SNAPSHOT, json!({})).await;
+    let resp = app.admin(SNAPSHOT, json!({})).await;
     let state = data(&resp).clone();
     assert_complete(&state);
     assert_eq!(

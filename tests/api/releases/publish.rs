@@ -149,7 +149,7 @@ async fn unauthenticated_publish_is_refused_and_emits_nothing(backend: Backend) 
 
     assert_eq!(release_events(&app, json!({})).await, before);
     let resp = app
-        .query(
+        .admin(
             "query($id: ID!) { node(id: $id) { ... on Installment { status publishedAt } } }",
             json!({ "id": draft["id"] }),
         )

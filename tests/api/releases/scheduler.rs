@@ -91,7 +91,7 @@ async fn scheduled_installments_publish_on_time(backend: Backend) {
     let log = release_events(&app, json!({})).await;
     assert_eq!(log.len(), 3, "{log:?}");
     let resp = app
-        .query(
+        .admin(
             "query($id: ID!) { node(id: $id) { ... on Installment { status publishedAt } } }",
             json!({ "id": unscheduled["id"] }),
         )
@@ -127,7 +127,7 @@ async fn release_due_while_down_publishes_once_at_start_up(backend: Backend) {
     );
     // Still scheduled when the server goes down.
     let resp = app
-        .query(
+        .admin(
             "query($id: ID!) { node(id: $id) { ... on Installment { status } } }",
             json!({ "id": due["id"] }),
         )
@@ -173,7 +173,7 @@ async fn release_due_while_down_publishes_once_at_start_up(backend: Backend) {
     assert_eq!(of_due.len(), 1, "{of_due:?}");
     // The one not yet due is still waiting.
     let resp = app
-        .query(
+        .admin(
             "query($id: ID!) { node(id: $id) { ... on Installment { status } } }",
             json!({ "id": later["id"] }),
         )

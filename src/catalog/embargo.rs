@@ -1,0 +1,69 @@
+//! The embargo on unreleased installments. Without an admin credential, a DRAFT or
+//! SCHEDULED installment does not exist, nor do the credits and interviews attached
+//! to it. Every read of the catalogue takes the [`Viewer`] asking and narrows its SQL
+//! with it, in the same statement, so that no list, count, filter, reference or
+//! batch can see past it.
+
+use entity::{credit, installment, interview};
+use sea_orm::{ColumnTrait, JoinType, QueryFilter, QuerySelect, RelationTrait, Select};
+
+use super::InstallmentStatus;
+use crate::error::{Error, Result};
+
+/// Who is reading the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Viewer {
+    /// No admin credential: released (PUBLISHED) installments only.
+    Public,
+    /// The admin credential: everything.
+    Admin,
+}
+
+impl Viewer {
+    /// Refuses, with FORBIDDEN, to select installments of an unreleased `status`
+    /// without the credential. `field` names the argument.
+    pub fn may_ask(self, field: &str, status: Option<InstallmentStatus>) -> Result<()> {
+        match (self, status) {
+            (Viewer::Public, Some(status)) if status != InstallmentStatus::Published => {
+                Err(Error::Forbidden(format!(
+                    "{field}: {} installments are only visible with the admin credential \
+                     (`Authorization: Bearer <token>`)",
+                    status.as_str()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Narrows a select of installments to those this viewer may see.
+    pub fn installments(self, select: Select<installment::Entity>) -> Select<installment::Entity> {
+        match self {
+            Viewer::Public => select.filter(released()),
+            Viewer::Admin => select,
+        }
+    }
+
+    /// Narrows a select of credits to those on installments this viewer may see.
+    pub fn credits(self, select: Select<credit::Entity>) -> Select<credit::Entity> {
+        match self {
+            Viewer::Public => select
+                .join(JoinType::InnerJoin, credit::Relation::Installment.def())
+                .filter(released()),
+            Viewer::Admin => select,
+        }
+    }
+
+    /// Narrows a select of interviews to those about installments this viewer may see.
+    pub fn interviews(self, select: Select<interview::Entity>) -> Select<interview::Entity> {
+        match self {
+            Viewer::Public => select
+                .join(JoinType::InnerJoin, interview::Relation::Installment.def())
+                .filter(released()),
+            Viewer::Admin => select,
+        }
+    }
+}
+
+fn released() -> sea_orm::sea_query::SimpleExpr {
+    installment::Column::Status.eq(InstallmentStatus::Published.as_str())
+}
