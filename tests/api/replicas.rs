@@ -127,7 +127,7 @@ async fn racing_schedulers_publish_each_due_installment_once() {
         TestApp::spawn_on(TestDb::shared(&db.url), |_| {}),
         TestApp::spawn_on(TestDb::shared(&db.url), |_| {}),
     );
-    let deadline = tokio::time::Instant::now() + crate::helpers::WAIT;
+    let deadline = tokio::time::Instant::now() + crate::helpers::WAIT * 3;
     let published = loop {
         let total = a.metric("premiere_scheduler_published_total").await
             + b.metric("premiere_scheduler_published_total").await;
