@@ -35,6 +35,8 @@ use crate::graphql::guard::Admin;
 use crate::graphql::limits::{Limits, SubscriptionSlots};
 use crate::graphql::{self, AppSchema};
 use crate::http::graphql::{self as graphql_http, Executor, MediaType, Refusal};
+use crate::http::streaming::{Streams, Transport};
+use crate::http::write_timeout;
 use crate::metrics::{Limit, Metrics};
 use crate::releases::{bus::Bus, listener, scheduler};
 use crate::{seed, AppState};
@@ -60,6 +62,15 @@ impl App {
             schema: &self.schema,
             metrics: &self.state.metrics,
             limits: &self.limits,
+        }
+    }
+
+    fn streams(&self) -> Streams {
+        Streams {
+            schema: self.schema.clone(),
+            state: self.state.clone(),
+            limits: self.limits,
+            slots: self.ws_slots.clone(),
         }
     }
 }
@@ -158,7 +169,9 @@ impl Application {
         let shutdown = self.shutdown.clone();
         let timeout = self.state.settings.shutdown_timeout();
         let trigger = shutdown.clone();
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        let listener =
+            write_timeout::Listener::new(self.listener, self.state.settings.send_timeout());
+        let serve = axum::serve(listener, self.router).with_graceful_shutdown(async move {
             signal.await;
             trigger.cancel();
         });
@@ -310,6 +323,10 @@ fn is_admin(headers: &HeaderMap, token: &str) -> bool {
 }
 
 async fn graphql_post(State(app): State<App>, req: Request) -> Response {
+    if let Some(transport) = Transport::asked(req.headers()) {
+        let admin = is_admin(req.headers(), &app.state.admin_token);
+        return app.streams().serve(transport, req, admin).await;
+    }
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let executor = app.executor();
@@ -352,6 +369,10 @@ async fn graphql_get(State(app): State<App>, req: Request) -> Response {
             Err(rejection) => return rejection.into_response(),
         };
         return websocket(app, upgrade, protocol);
+    }
+    if let Some(transport) = Transport::asked(&headers) {
+        let admin = is_admin(&headers, &app.state.admin_token);
+        return app.streams().serve(transport, req, admin).await;
     }
     let wants_html = headers
         .get(header::ACCEPT)

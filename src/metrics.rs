@@ -70,15 +70,18 @@ pub enum Limit {
     Query,
     WebsocketConnections,
     SubscriptionsPerConnection,
+    /// SSE and multipart streams, which share the WebSocket connections' limit.
+    HttpStreams,
 }
 
 impl Limit {
-    const ALL: [Limit; 5] = [
+    const ALL: [Limit; 6] = [
         Limit::BodySize,
         Limit::BatchSize,
         Limit::Query,
         Limit::WebsocketConnections,
         Limit::SubscriptionsPerConnection,
+        Limit::HttpStreams,
     ];
 
     fn label(self) -> &'static str {
@@ -88,6 +91,7 @@ impl Limit {
             Limit::Query => "query",
             Limit::WebsocketConnections => "websocket_connections",
             Limit::SubscriptionsPerConnection => "subscriptions_per_connection",
+            Limit::HttpStreams => "http_streams",
         }
     }
 }
@@ -124,7 +128,7 @@ struct Counters {
     requests: [[AtomicU64; 3]; 5],
     /// Latency of GraphQL HTTP requests by operation.
     latency: [Histogram; 5],
-    limits_refused: [AtomicU64; 5],
+    limits_refused: [AtomicU64; Limit::ALL.len()],
     events_dispatched: AtomicU64,
     events_delivered: AtomicU64,
     subscriptions_open: AtomicU64,
