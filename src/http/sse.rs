@@ -108,21 +108,24 @@ fn frames(
                 biased;
                 start = async { (&mut reader.start).await }, if start_pending => {
                     start_pending = false;
-                    match (start, last_id) {
-                        (Ok(position), None) => Some(Bytes::from(format!(
-                            "id: {}\ndata:\n\n",
-                            ids::cursor(position)
-                        ))),
-                        _ => None,
-                    }
+                    start.ok().map(start_frame)
                 }
                 response = responses.next() => match response {
                     Some(response) => {
+                        // The start goes first, even when the first event was ready
+                        // as soon as the subscription started.
+                        let mut frame = Vec::new();
+                        if std::mem::take(&mut start_pending) {
+                            if let Ok(position) = reader.start.try_recv() {
+                                frame.extend_from_slice(&start_frame(position));
+                            }
+                        }
                         let id = reader.current().filter(|id| Some(*id) != last_id);
                         if id.is_some() {
                             last_id = id;
                         }
-                        Some(next_event(&response, id))
+                        frame.extend_from_slice(&next_event(&response, id));
+                        Some(Bytes::from(frame))
                     }
                     None => break,
                 },
@@ -132,6 +135,11 @@ fn frames(
             }
         }
     }
+}
+
+/// An id without an event: where the stream starts.
+fn start_frame(position: i64) -> Bytes {
+    Bytes::from(format!("id: {}\ndata:\n\n", ids::cursor(position)))
 }
 
 /// `event: next` with `response` as data, and `id: <cursor>` of `position`.
