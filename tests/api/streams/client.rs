@@ -2,7 +2,7 @@
 //! graphql-sse client reads a stream) and a multipart reader (as Apollo's clients
 //! split parts), over reqwest, keeping the raw text for wire-format assertions.
 
-use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
@@ -82,7 +82,6 @@ impl Message {
 
 /// Reads an event stream block by block.
 pub struct SseStream {
-    pub headers: HeaderMap,
     response: Response,
     buffer: String,
 }
@@ -91,13 +90,12 @@ impl SseStream {
     /// Checks that `response` is an event stream and starts reading it.
     pub fn of(response: Response) -> SseStream {
         assert_eq!(response.status(), StatusCode::OK);
-        let headers = response.headers().clone();
+        let headers = response.headers();
         assert_eq!(
             headers[CONTENT_TYPE], "text/event-stream; charset=utf-8",
             "{headers:?}"
         );
         SseStream {
-            headers,
             response,
             buffer: String::new(),
         }
