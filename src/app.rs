@@ -36,6 +36,8 @@ use crate::graphql::guard::Admin;
 use crate::graphql::limits::{Limits, SubscriptionSlots};
 use crate::graphql::{self, AppSchema};
 use crate::http::graphql::{self as graphql_http, Executor, MediaType, Refusal};
+use crate::http::streaming::{Streams, Transport};
+use crate::http::write_timeout;
 use crate::metrics::{Dropped, Limit, Metrics};
 use crate::releases::{bus::Bus, listener, scheduler};
 use crate::{seed, AppState};
@@ -61,6 +63,15 @@ impl App {
             schema: &self.schema,
             metrics: &self.state.metrics,
             limits: &self.limits,
+        }
+    }
+
+    fn streams(&self) -> Streams {
+        Streams {
+            schema: self.schema.clone(),
+            state: self.state.clone(),
+            limits: self.limits,
+            slots: self.ws_slots.clone(),
         }
     }
 }
@@ -159,7 +170,12 @@ impl Application {
         let shutdown = self.shutdown.clone();
         let timeout = self.state.settings.shutdown_timeout();
         let trigger = shutdown.clone();
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        let listener = write_timeout::Listener::new(
+            self.listener,
+            self.state.settings.send_timeout(),
+            self.state.metrics.clone(),
+        );
+        let serve = axum::serve(listener, self.router).with_graceful_shutdown(async move {
             signal.await;
             trigger.cancel();
         });
@@ -311,6 +327,10 @@ fn is_admin(headers: &HeaderMap, token: &str) -> bool {
 }
 
 async fn graphql_post(State(app): State<App>, req: Request) -> Response {
+    if let Some(transport) = Transport::asked(req.headers()) {
+        let admin = is_admin(req.headers(), &app.state.admin_token);
+        return app.streams().serve(transport, req, admin).await;
+    }
     let started = Instant::now();
     let (parts, body) = req.into_parts();
     let executor = app.executor();
@@ -353,6 +373,10 @@ async fn graphql_get(State(app): State<App>, req: Request) -> Response {
             Err(rejection) => return rejection.into_response(),
         };
         return websocket(app, upgrade, protocol);
+    }
+    if let Some(transport) = Transport::asked(&headers) {
+        let admin = is_admin(&headers, &app.state.admin_token);
+        return app.streams().serve(transport, req, admin).await;
     }
     let wants_html = headers
         .get(header::ACCEPT)
@@ -507,10 +531,11 @@ async fn serve_websocket(app: App, socket: WebSocket, protocol: WebSocketProtoco
     // (BENCHMARKS.md).
     futures_util::pin_mut!(messages);
     let keepalive = settings.ws_keepalive();
-    let send_timeout = settings.send_timeout();
     // A peer that sends nothing, not even a pong, for two keep-alive intervals is
     // gone (a phone that lost its network): its connection, subscriptions and slot
-    // are freed, and the client resumes with `after` when it is back.
+    // are freed, and the client resumes with `after` when it is back. A peer that
+    // stops reading is dropped by the listener (`http::write_timeout`): the blocked
+    // write below then fails.
     let silence = keepalive.saturating_mul(2);
     let mut ticker = tokio::time::interval_at(opened + keepalive, keepalive);
     let liveness = tokio::time::sleep_until(opened + silence);
@@ -532,30 +557,20 @@ async fn serve_websocket(app: App, socket: WebSocket, protocol: WebSocketProtoco
                     liveness.as_mut().reset(last + silence);
                     continue;
                 }
-                metrics.ws_dropped(Dropped::Unresponsive);
+                metrics.connection_dropped(Dropped::Unresponsive);
                 tracing::info!(silent_for = ?silence, "closing a WebSocket connection whose peer stopped answering");
-                let close = sink.send(Message::Close(Some(CloseFrame {
+                Message::Close(Some(CloseFrame {
                     code: 1001,
                     reason: "no answer to keep-alive pings".into(),
-                })));
-                let _ = tokio::time::timeout(send_timeout, close).await;
-                break;
+                }))
             }
         };
-        // A peer that stopped reading blocks the write once the socket buffers are
-        // full; past the send timeout the connection is dropped, not closed politely.
-        match tokio::time::timeout(send_timeout, sink.send(message)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => break,
-            Err(_) => {
-                metrics.ws_dropped(Dropped::Stuck);
-                tracing::info!(blocked_for = ?send_timeout, "dropping a WebSocket connection whose peer stopped reading");
-                metrics.ws_closed();
-                return;
-            }
+        let closing = matches!(message, Message::Close(_));
+        if sink.send(message).await.is_err() || closing {
+            break;
         }
     }
-    let _ = tokio::time::timeout(send_timeout, sink.close()).await;
+    let _ = sink.close().await;
     metrics.ws_closed();
 }
 

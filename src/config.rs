@@ -193,6 +193,38 @@ pub struct Settings {
     )]
     pub send_timeout_secs: u64,
 
+    /// Milliseconds between heartbeat comments on Server-Sent Events streams, which
+    /// keep proxies from closing idle streams.
+    #[arg(
+        long,
+        env = "PREMIERE_SSE_HEARTBEAT_MS",
+        default_value_t = 12_000,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub sse_heartbeat_ms: u64,
+
+    /// Milliseconds an `EventSource` waits before it reconnects (the `retry:` field of
+    /// SSE streams); each stream adds up to half of it at random, so that clients
+    /// spread out after a restart.
+    #[arg(
+        long,
+        env = "PREMIERE_SSE_RETRY_MS",
+        default_value_t = 2_000,
+        global = true
+    )]
+    pub sse_retry_ms: u64,
+
+    /// Milliseconds between heartbeat parts (`{}`) on multipart subscription streams.
+    #[arg(
+        long,
+        env = "PREMIERE_MULTIPART_HEARTBEAT_MS",
+        default_value_t = 5_000,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub multipart_heartbeat_ms: u64,
+
     /// Seconds the release dispatcher waits without a wake-up before it looks at the
     /// log anyway (wake-ups come in-process on SQLite and by LISTEN/NOTIFY on PostgreSQL).
     #[arg(
@@ -203,7 +235,8 @@ pub struct Settings {
     )]
     pub log_idle_check_secs: u64,
 
-    /// Largest number of open WebSocket connections per process; more upgrades get 503.
+    /// Largest number of open subscriber connections per process: WebSocket
+    /// connections and SSE and multipart streams together; more get 503.
     #[arg(
         long,
         env = "PREMIERE_WS_MAX_CONNECTIONS",
@@ -293,6 +326,14 @@ impl Settings {
 
     pub fn send_timeout(&self) -> Duration {
         Duration::from_secs(self.send_timeout_secs)
+    }
+
+    pub fn sse_heartbeat(&self) -> Duration {
+        Duration::from_millis(self.sse_heartbeat_ms)
+    }
+
+    pub fn multipart_heartbeat(&self) -> Duration {
+        Duration::from_millis(self.multipart_heartbeat_ms)
     }
 
     pub fn shutdown_timeout(&self) -> Duration {

@@ -70,15 +70,18 @@ pub enum Limit {
     Query,
     WebsocketConnections,
     SubscriptionsPerConnection,
+    /// SSE and multipart streams, which share the WebSocket connections' limit.
+    HttpStreams,
 }
 
 impl Limit {
-    const ALL: [Limit; 5] = [
+    const ALL: [Limit; 6] = [
         Limit::BodySize,
         Limit::BatchSize,
         Limit::Query,
         Limit::WebsocketConnections,
         Limit::SubscriptionsPerConnection,
+        Limit::HttpStreams,
     ];
 
     fn label(self) -> &'static str {
@@ -88,6 +91,7 @@ impl Limit {
             Limit::Query => "query",
             Limit::WebsocketConnections => "websocket_connections",
             Limit::SubscriptionsPerConnection => "subscriptions_per_connection",
+            Limit::HttpStreams => "http_streams",
         }
     }
 }
@@ -124,20 +128,20 @@ struct Counters {
     requests: [[AtomicU64; 3]; 5],
     /// Latency of GraphQL HTTP requests by operation.
     latency: [Histogram; 5],
-    limits_refused: [AtomicU64; 5],
+    limits_refused: [AtomicU64; Limit::ALL.len()],
     events_dispatched: AtomicU64,
     events_delivered: AtomicU64,
     subscriptions_open: AtomicU64,
     ws_connections_open: AtomicU64,
     scheduled_published: AtomicU64,
     scheduler_lateness_micros: AtomicU64,
-    /// WebSocket connections closed by the server: silent peers, stuck writes.
-    ws_dropped: [AtomicU64; 2],
+    /// Subscriber connections closed by the server: silent peers, stuck writes.
+    dropped: [AtomicU64; 2],
     listener_connected: AtomicU64,
     listener_connect_failures: AtomicU64,
 }
 
-/// Why the server closed a subscriber's connection, as a metric label.
+/// Why the server closed a connection, as a metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dropped {
     /// Sent nothing, not even a pong, for two keep-alive intervals.
@@ -187,8 +191,8 @@ impl Metrics {
     }
 
     /// Counts a connection the server closed because its peer was dead or stuck.
-    pub fn ws_dropped(&self, why: Dropped) {
-        self.0.ws_dropped[why as usize].fetch_add(1, Ordering::Relaxed);
+    pub fn connection_dropped(&self, why: Dropped) {
+        self.0.dropped[why as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Whether the PostgreSQL LISTEN connection is up.
@@ -367,11 +371,12 @@ impl Metrics {
                 .load(Ordering::Relaxed)
                 .to_string(),
         );
-        let name = "premiere_websocket_dropped_total";
+        let name = "premiere_connections_dropped_total";
         let _ = writeln!(
             out,
-            "# HELP {name} WebSocket connections closed by the server because the peer \
-             was silent for two keep-alive intervals (unresponsive) or stopped reading (stuck).\n\
+            "# HELP {name} Connections closed by the server because the peer was silent \
+             for two WebSocket keep-alive intervals (unresponsive) or stopped reading, \
+             its writes blocked past the send timeout (stuck; any transport).\n\
              # TYPE {name} counter"
         );
         for why in Dropped::ALL {
@@ -379,7 +384,7 @@ impl Metrics {
                 out,
                 "{name}{{reason=\"{}\"}} {}",
                 why.label(),
-                c.ws_dropped[why as usize].load(Ordering::Relaxed)
+                c.dropped[why as usize].load(Ordering::Relaxed)
             );
         }
         self.render_requests(&mut out);

@@ -3,6 +3,7 @@
 pub mod batching;
 pub mod codes;
 pub mod credit;
+pub mod event_ids;
 pub mod guard;
 pub mod ids;
 pub mod installment;

@@ -7,6 +7,7 @@ use async_graphql::{Context, InputObject, Object, Result, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 
+use super::event_ids::{EventIds, LAST_EVENT_ID};
 use super::ids::{self, Kind};
 use super::installment::Installment;
 use super::interview::Interview;
@@ -131,16 +132,26 @@ impl ReleaseSubscription {
         // Over WebSocket, a connection has a fixed number of subscription slots.
         let slot = super::limits::SubscriptionSlots::acquire(ctx)?;
         let filter = filter.unwrap_or_default().parse()?;
-        let after = match after {
-            Some(after) => {
-                let cursor = ids::decode_cursor("after", &after)?;
-                let last = log::last_position(state.db.conn()).await?;
-                if cursor > last {
-                    return Err(
-                        Error::bad_input("after", "is not a cursor of this release log").into(),
-                    );
+        let mut after = match after {
+            Some(after) => Some(log_cursor(&state, "after", &after).await?),
+            None => None,
+        };
+        // Over SSE: resume after `Last-Event-ID` (or `after`, whichever is later), and
+        // tell the transport where the stream starts, so that a client that reconnects
+        // before any event misses nothing either.
+        let event_ids = ctx.data_opt::<EventIds>();
+        let recorder = match event_ids {
+            Some(event_ids) => {
+                if let Some(seen) = event_ids.last_event_id() {
+                    after = after.max(Some(log_cursor(&state, LAST_EVENT_ID, seen).await?));
                 }
-                Some(cursor)
+                let start = match after {
+                    Some(after) => after,
+                    None => log::last_position(state.db.conn()).await?,
+                };
+                after = Some(start);
+                event_ids.started(start);
+                Some(event_ids.recorder())
             }
             None => None,
         };
@@ -151,9 +162,24 @@ impl ReleaseSubscription {
         Ok(alerts.map(move |item| {
             let _alive = (&guard, &slot);
             metrics.event_delivered();
+            if let (Some(recorder), Ok(release)) = (&recorder, &item) {
+                recorder.store(release.event.id, std::sync::atomic::Ordering::SeqCst);
+            }
             item.map(ReleaseEvent).map_err(Into::into)
         }))
     }
+}
+
+/// The log position of `cursor`, given as `field`: a cursor of this release log.
+async fn log_cursor(state: &AppState, field: &str, cursor: &str) -> Result<i64, Error> {
+    let position = ids::decode_cursor(field, cursor)?;
+    if position > log::last_position(state.db.conn()).await? {
+        return Err(Error::bad_input(
+            field,
+            "is not a cursor of this release log",
+        ));
+    }
+    Ok(position)
 }
 
 /// Counts a subscription as open until its stream is dropped.

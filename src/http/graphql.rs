@@ -80,15 +80,26 @@ impl Refusal {
         }
     }
 
-    fn bad_request(message: impl Into<String>) -> Self {
+    pub fn bad_request(message: impl Into<String>) -> Self {
         Refusal::new(StatusCode::BAD_REQUEST, message)
     }
 
-    fn over_limit(status: StatusCode, limit: Limit, message: impl Into<String>) -> Self {
+    pub fn over_limit(status: StatusCode, limit: Limit, message: impl Into<String>) -> Self {
         Refusal {
             code: "QUERY_TOO_COMPLEX",
             limit: Some(limit),
             ..Refusal::new(status, message)
+        }
+    }
+
+    /// A mutation sent over GET.
+    pub fn mutation_over_get() -> Self {
+        Refusal {
+            allow: Some("POST"),
+            ..Refusal::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "mutations are only accepted over POST",
+            )
         }
     }
 
@@ -440,17 +451,7 @@ impl Executor<'_> {
             BatchRequest::Single(request) => {
                 let (request, operation) = self.prepare(request);
                 if operation == Operation::Mutation && method == Method::GET {
-                    return self.refuse(
-                        Refusal {
-                            allow: Some("POST"),
-                            ..Refusal::new(
-                                StatusCode::METHOD_NOT_ALLOWED,
-                                "mutations are only accepted over POST",
-                            )
-                        },
-                        media,
-                        started,
-                    );
+                    return self.refuse(Refusal::mutation_over_get(), media, started);
                 }
                 let response = self.run(request, operation, admin).await;
                 (BatchResponse::Single(response), operation)
@@ -471,7 +472,7 @@ impl Executor<'_> {
 
     /// Applies the document limits (before async-graphql walks the document) and finds
     /// the operation's type. An `Err` is the finished response of a request error.
-    fn prepare(
+    pub fn prepare(
         &self,
         mut request: async_graphql::Request,
     ) -> (
@@ -509,9 +510,15 @@ impl Executor<'_> {
             }
             Err(response) => response,
         };
+        self.count(operation, &response);
+        response
+    }
+
+    /// Counts the answer of a request (for a stream, its first response).
+    pub fn count(&self, operation: Operation, response: &async_graphql::Response) {
         let outcome = if response.errors.is_empty() {
             Outcome::Ok
-        } else if is_request_error(&response) {
+        } else if is_request_error(response) {
             Outcome::Rejected
         } else {
             Outcome::Error
@@ -527,7 +534,6 @@ impl Executor<'_> {
         {
             self.metrics.limit_refused(Limit::Query);
         }
-        response
     }
 }
 
@@ -586,6 +592,11 @@ impl<'a> Encoded<'a> {
             extensions: &response.extensions,
         }
     }
+}
+
+/// A response as JSON: without `data` when it is a request error.
+pub fn encode(response: &async_graphql::Response) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&Encoded::of(response))
 }
 
 /// Encodes `response` as `media`: 400 for a single request error under

@@ -17,4 +17,5 @@ mod releases;
 mod replicas;
 mod restart;
 mod schema_file;
+mod streams;
 mod unavailable;

@@ -1,6 +1,6 @@
 //! Release alert tests.
 
-mod common;
+pub mod common;
 mod fanout;
 mod peers;
 mod publish;

@@ -9,8 +9,8 @@ use super::common::{create_series, event_of, publish_many, start, LIGHT_ALERTS};
 use crate::db_tests;
 use crate::helpers::{Backend, Protocol, TestApp, TestDb, WsClient, WAIT};
 
-const UNRESPONSIVE: &str = "premiere_websocket_dropped_total{reason=\"unresponsive\"}";
-const STUCK: &str = "premiere_websocket_dropped_total{reason=\"stuck\"}";
+const UNRESPONSIVE: &str = "premiere_connections_dropped_total{reason=\"unresponsive\"}";
+const STUCK: &str = "premiere_connections_dropped_total{reason=\"stuck\"}";
 
 /// Subscribes `client` to the series' alerts after `after` and checks that it
 /// receives exactly `numbers`, in order, with nothing more before the last.

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::common::*;
 use crate::db_tests;
-use crate::helpers::{Backend, Protocol, TestApp, WsClient};
+use crate::helpers::{Backend, Protocol, TestApp, TestDb, WsClient};
 
 db_tests!(
     resumes_after_a_disconnect,
@@ -153,7 +153,10 @@ const SMALL_EVENTS: i32 = 1_080;
 const SLOW_EVENTS: i32 = BIG_EVENTS + SMALL_EVENTS;
 
 async fn slow_subscriber_receives_everything_once_in_order(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    // It stops reading for as long as the publishing takes, which on a loaded
+    // machine can pass the default send timeout (30 s) that would close it.
+    let db = TestDb::new(backend).await;
+    let app = TestApp::spawn_on(db, |s| s.send_timeout_secs = 600).await;
     let series = create_series(&app, "soundtrack", "Soundtrack").await;
     let synopsis = "x".repeat(10_000);
     // Twenty copies of a long synopsis: about 200 KB on the wire per big event.

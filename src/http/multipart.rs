@@ -1,0 +1,85 @@
+//! Multipart subscriptions as Apollo Client, Apollo Kotlin and Apollo iOS speak them
+//! (Apollo's "multipart HTTP protocol for GraphQL subscriptions"): a request with
+//! `Accept: multipart/mixed;subscriptionSpec="1.0", application/json` gets
+//! `Content-Type: multipart/mixed; boundary="graphql"; subscriptionSpec="1.0"`.
+//!
+//! Each part is `content-type: application/json` and a JSON body: `{"payload":
+//! <ExecutionResult>}` for each response, `{}` as a heartbeat (at once, then every
+//! `PREMIERE_MULTIPART_HEARTBEAT_MS`), and, when the server shuts down, the fatal
+//! error `{"payload": null, "errors": [...]}` before the closing delimiter: the
+//! client should subscribe again, with `after`, to resume. As Apollo's clients read
+//! a part once the next delimiter arrives, each part is followed by its delimiter
+//! at once (`\r\n--graphql`); the stream ends with `--` after the last one.
+//!
+//! Requests are read and run as for SSE (see [`super::streaming`]): a malformed
+//! request gets its HTTP error, everything GraphQL is in the payloads.
+
+use std::time::Instant;
+
+use async_graphql::Response as GraphQLResponse;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::response::Response;
+use futures_util::StreamExt;
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::streaming::{self, Framing, StreamRequest, Streams};
+
+const CONTENT_TYPE: &str = "multipart/mixed; boundary=\"graphql\"; subscriptionSpec=\"1.0\"";
+const PART_HEAD: &[u8] = b"\r\ncontent-type: application/json\r\n\r\n";
+const DELIMITER: &[u8] = b"\r\n--graphql";
+/// Turns the last delimiter into the closing one.
+const CLOSE: &[u8] = b"--\r\n";
+const SHUTDOWN: &str = r#"{"payload":null,"errors":[{"message":"the server is shutting down; subscribe again (with `after`, the last cursor received) to resume","extensions":{"code":"INTERNAL"}}]}"#;
+
+/// One part with `body`, followed by its delimiter.
+fn part(body: &[u8]) -> Vec<u8> {
+    let mut part = Vec::with_capacity(PART_HEAD.len() + body.len() + DELIMITER.len());
+    part.extend_from_slice(PART_HEAD);
+    part.extend_from_slice(body);
+    part.extend_from_slice(DELIMITER);
+    part
+}
+
+/// `{"payload": <response>}`.
+fn payload(response: &GraphQLResponse) -> Bytes {
+    let json = streaming::json(response);
+    let mut body = Vec::with_capacity(json.len() + 12);
+    body.extend_from_slice(br#"{"payload":"#);
+    body.extend_from_slice(&json);
+    body.push(b'}');
+    Bytes::from(part(&body))
+}
+
+/// Serves a multipart request holding `slot`.
+pub(super) async fn serve(
+    streams: Streams,
+    req: Request,
+    admin: bool,
+    slot: OwnedSemaphorePermit,
+    started: Instant,
+) -> Response {
+    let StreamRequest { request, method } = match StreamRequest::from_request(req, &streams).await {
+        Ok(request) => request,
+        Err(unreadable) => return streams.refuse(unreadable.0, started),
+    };
+    let (operation, responses) = match streams.execute(request, &method, admin, started) {
+        Ok(run) => run,
+        Err(refusal) => return streams.refuse(refusal, started),
+    };
+    let mut open = DELIMITER.to_vec();
+    open.extend_from_slice(&part(b"{}"));
+    let mut shutdown = part(SHUTDOWN.as_bytes());
+    shutdown.extend_from_slice(CLOSE);
+    let framing = Framing {
+        content_type: CONTENT_TYPE,
+        open: Bytes::from(open),
+        heartbeat: Bytes::from(part(b"{}")),
+        interval: streams.state.settings.multipart_heartbeat(),
+        complete: Bytes::from_static(CLOSE),
+        shutdown: Bytes::from(shutdown),
+    };
+    let frames = responses.map(|response| payload(&response));
+    let shutdown = streams.shutdown_of(operation);
+    streaming::respond(framing, frames, shutdown, slot)
+}
