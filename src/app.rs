@@ -37,6 +37,7 @@ use crate::graphql::{self, AppSchema};
 use crate::http::graphql::{self as graphql_http, Executor, MediaType, Refusal};
 use crate::metrics::{Limit, Metrics};
 use crate::releases::{bus::Bus, listener, scheduler};
+use crate::webhooks::{self, worker::Worker};
 use crate::{seed, AppState};
 
 /// WebSocket read buffer per connection (async-graphql-axum's default is 128 KiB).
@@ -71,6 +72,7 @@ pub struct Application {
     state: AppState,
     shutdown: CancellationToken,
     generated_token: bool,
+    webhook_worker: Worker,
 }
 
 impl Application {
@@ -101,6 +103,15 @@ impl Application {
         )
         .await?;
         scheduler::spawn(db.clone(), metrics.clone(), shutdown.clone());
+        let hub = webhooks::Hub::default();
+        let webhook_worker = Worker::spawn(
+            db.clone(),
+            &settings,
+            metrics.clone(),
+            &bus,
+            &hub,
+            shutdown.clone(),
+        )?;
         if let (sea_orm::DatabaseBackend::Postgres, Some(url)) =
             (db.backend(), &settings.database_url)
         {
@@ -119,6 +130,7 @@ impl Application {
             bus,
             metrics,
             admin_token,
+            webhooks: hub,
         };
         let router = router(state.clone())?;
         Ok(Application {
@@ -127,6 +139,7 @@ impl Application {
             state,
             shutdown,
             generated_token,
+            webhook_worker,
         })
     }
 
@@ -158,11 +171,12 @@ impl Application {
         let shutdown = self.shutdown.clone();
         let timeout = self.state.settings.shutdown_timeout();
         let trigger = shutdown.clone();
+        let webhook_worker = self.webhook_worker;
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             signal.await;
             trigger.cancel();
         });
-        tokio::select! {
+        let served = tokio::select! {
             result = serve => result,
             _ = async {
                 shutdown.cancelled().await;
@@ -171,7 +185,10 @@ impl Application {
                 tracing::warn!("shutdown timeout reached; closing remaining connections");
                 Ok(())
             }
-        }
+        };
+        // Webhook deliveries in flight are recorded and leases given up, in time.
+        let _ = tokio::time::timeout(timeout, webhook_worker.stopped()).await;
+        served
     }
 
     /// Serves until SIGTERM or Ctrl-C.

@@ -131,6 +131,7 @@ struct Counters {
     ws_connections_open: AtomicU64,
     scheduled_published: AtomicU64,
     scheduler_lateness_micros: AtomicU64,
+    webhooks: crate::webhooks::metrics::WebhookMetrics,
 }
 
 /// Process-wide counters; cheap to clone.
@@ -138,6 +139,11 @@ struct Counters {
 pub struct Metrics(Arc<Counters>);
 
 impl Metrics {
+    /// The webhook counters.
+    pub fn webhooks(&self) -> &crate::webhooks::metrics::WebhookMetrics {
+        &self.0.webhooks
+    }
+
     pub fn event_dispatched(&self) {
         self.0.events_dispatched.fetch_add(1, Ordering::Relaxed);
     }
@@ -311,6 +317,7 @@ impl Metrics {
             ),
         );
         self.render_requests(&mut out);
+        c.webhooks.render(&mut out);
         out
     }
 }

@@ -14,6 +14,7 @@ pub mod paging;
 pub mod person;
 pub mod release;
 pub mod series;
+pub mod webhook;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub struct QueryRoot(
     installment::InstallmentQuery,
     person::PersonQuery,
     release::ReleaseQuery,
+    webhook::WebhookQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -47,6 +49,7 @@ pub struct MutationRoot(
     person::PersonMutation,
     credit::CreditMutation,
     interview::InterviewMutation,
+    webhook::WebhookMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -19,6 +19,7 @@ pub enum Node {
     Person(Person),
     Credit(Credit),
     Interview(Interview),
+    Webhook(super::webhook::Webhook),
 }
 
 #[derive(Default)]
@@ -45,6 +46,7 @@ impl NodeQuery {
             Kind::Interview => catalog::interview::get(db, row)
                 .await?
                 .map(|m| Node::Interview(Interview(m))),
+            Kind::Webhook => super::webhook::node(ctx, row).await?.map(Node::Webhook),
         })
     }
 }

@@ -16,3 +16,4 @@ mod releases;
 mod replicas;
 mod restart;
 mod schema_file;
+mod webhooks;

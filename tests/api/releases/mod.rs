@@ -1,6 +1,6 @@
 //! Release alert tests.
 
-mod common;
+pub(crate) mod common;
 mod fanout;
 mod publish;
 mod resume;
