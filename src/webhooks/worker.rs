@@ -199,6 +199,7 @@ async fn deliver_to(shared: Arc<Shared>, id: i64) {
         cache: VecDeque::new(),
         cache_key: None,
         backlog: 0,
+        counted_at: 0,
     };
     let release = deliverer.run().await;
     shared.metrics.webhooks().forget(&deliverer.webhook);
@@ -218,6 +219,8 @@ struct Deliverer {
     cache: VecDeque<Arc<Release>>,
     cache_key: Option<(i64, Option<String>)>,
     backlog: u64,
+    /// The dispatcher's position when `backlog` was counted.
+    counted_at: i64,
 }
 
 impl Deliverer {
@@ -284,18 +287,23 @@ impl Deliverer {
     /// The first event after the cursor that matches the filter, read ahead in batches.
     async fn next_event(&mut self, hook: &webhook::Model) -> Result<Option<Arc<Release>>> {
         let key = (hook.cursor, hook.filter.clone());
-        if self.cache.is_empty() || self.cache_key.as_ref() != Some(&key) {
-            let db = self.shared.db.conn();
-            let filter = store::filter_of(hook).unwrap_or_default();
+        let db = self.shared.db.conn();
+        let filter = store::filter_of(hook).unwrap_or_default();
+        let position = *self.shared.positions.borrow();
+        let refill = self.cache.is_empty() || self.cache_key.as_ref() != Some(&key);
+        if refill {
             let events = log::after(db, hook.cursor, &filter, BATCH).await?;
-            let read_ahead = !events.is_empty();
             self.cache = log::load(db, events).await?.into();
-            self.backlog = if read_ahead {
-                log::count_after(db, hook.cursor, &filter).await?
-            } else {
-                0
-            };
             self.cache_key = Some(key);
+        }
+        // The backlog is counted again when the log grew (or the batch was re-read).
+        if refill || position > self.counted_at {
+            self.counted_at = position;
+            self.backlog = if self.cache.is_empty() {
+                0
+            } else {
+                log::count_after(db, hook.cursor, &filter).await?
+            };
             self.shared
                 .metrics
                 .webhooks()
