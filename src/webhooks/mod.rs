@@ -3,11 +3,12 @@
 //!
 //! A webhook endpoint is a durable reader of the release log whose cursor lives in
 //! its row. One process at a time delivers to it, under a lease ([`lease`]); the
-//! [`worker`] of each process claims free endpoints and runs one deliverer per
+//! [`worker`] of each process claims free endpoints and runs one [`deliverer`] per
 //! endpoint, which POSTs the next matching event after the cursor ([`deliver`]),
 //! and records the outcome with its effect in one transaction ([`record`]).
 
 pub mod deliver;
+pub mod deliverer;
 pub mod lease;
 pub mod metrics;
 pub mod payload;
