@@ -40,6 +40,7 @@ use crate::http::streaming::{Streams, Transport};
 use crate::http::write_timeout;
 use crate::metrics::{Dropped, Limit, Metrics};
 use crate::releases::{bus::Bus, listener, scheduler};
+use crate::webhooks::{self, worker::Worker};
 use crate::{seed, AppState};
 
 /// WebSocket read buffer per connection (async-graphql-axum's default is 128 KiB).
@@ -83,6 +84,7 @@ pub struct Application {
     state: AppState,
     shutdown: CancellationToken,
     generated_token: bool,
+    webhook_worker: Worker,
 }
 
 impl Application {
@@ -113,6 +115,15 @@ impl Application {
         )
         .await?;
         scheduler::spawn(db.clone(), metrics.clone(), shutdown.clone());
+        let hub = webhooks::Hub::default();
+        let webhook_worker = Worker::spawn(
+            db.clone(),
+            &settings,
+            metrics.clone(),
+            &bus,
+            &hub,
+            shutdown.clone(),
+        )?;
         if let (sea_orm::DatabaseBackend::Postgres, Some(url)) =
             (db.backend(), &settings.database_url)
         {
@@ -131,6 +142,7 @@ impl Application {
             bus,
             metrics,
             admin_token,
+            webhooks: hub,
         };
         let router = router(state.clone())?;
         Ok(Application {
@@ -139,6 +151,7 @@ impl Application {
             state,
             shutdown,
             generated_token,
+            webhook_worker,
         })
     }
 
@@ -170,6 +183,7 @@ impl Application {
         let shutdown = self.shutdown.clone();
         let timeout = self.state.settings.shutdown_timeout();
         let trigger = shutdown.clone();
+        let webhook_worker = self.webhook_worker;
         let listener = write_timeout::Listener::new(
             self.listener,
             self.state.settings.send_timeout(),
@@ -179,7 +193,7 @@ impl Application {
             signal.await;
             trigger.cancel();
         });
-        tokio::select! {
+        let served = tokio::select! {
             result = serve => result,
             _ = async {
                 shutdown.cancelled().await;
@@ -188,7 +202,10 @@ impl Application {
                 tracing::warn!("shutdown timeout reached; closing remaining connections");
                 Ok(())
             }
-        }
+        };
+        // Webhook deliveries in flight are recorded and leases given up, in time.
+        let _ = tokio::time::timeout(timeout, webhook_worker.stopped()).await;
+        served
     }
 
     /// Serves until SIGTERM or Ctrl-C.

@@ -282,6 +282,69 @@ pub struct Settings {
         global = true
     )]
     pub cors_origins: Vec<String>,
+
+    /// Milliseconds a webhook endpoint has to answer a delivery before the attempt
+    /// counts as failed (and is retried).
+    #[arg(
+        long,
+        env = "PREMIERE_WEBHOOK_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub webhook_timeout_ms: u64,
+
+    /// Milliseconds before the first retry of a failed webhook delivery; each further
+    /// retry waits twice as long (up to `--webhook-retry-max-ms`), less a random jitter.
+    #[arg(
+        long,
+        env = "PREMIERE_WEBHOOK_RETRY_MIN_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub webhook_retry_min_ms: u64,
+
+    /// Longest wait, in milliseconds, between two attempts at a webhook delivery.
+    #[arg(
+        long,
+        env = "PREMIERE_WEBHOOK_RETRY_MAX_MS",
+        default_value_t = 900_000,
+        global = true
+    )]
+    pub webhook_retry_max_ms: u64,
+
+    /// Seconds an endpoint may keep failing before it is disabled (3 days by default).
+    #[arg(
+        long,
+        env = "PREMIERE_WEBHOOK_RETRY_BUDGET_SECS",
+        default_value_t = 259_200,
+        global = true
+    )]
+    pub webhook_retry_budget_secs: u64,
+
+    /// Milliseconds a process holds a webhook endpoint without renewing its lease; a
+    /// crashed replica's endpoints are taken over by another after this. At least twice
+    /// the webhook timeout is used.
+    #[arg(
+        long,
+        env = "PREMIERE_WEBHOOK_LEASE_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub webhook_lease_ms: u64,
+
+    /// Seconds the record of a webhook delivery attempt is kept (7 days by default).
+    #[arg(
+        long,
+        env = "PREMIERE_WEBHOOK_DELIVERY_RETENTION_SECS",
+        default_value_t = 604_800,
+        global = true
+    )]
+    pub webhook_delivery_retention_secs: u64,
+
+    /// Allow webhook URLs whose host is (or resolves to) a loopback, private or
+    /// link-local address. Off by default, so that webhooks cannot reach internal services.
+    #[arg(long, env = "PREMIERE_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub webhook_allow_private: bool,
 }
 
 /// The default database: a SQLite file in the working directory.
@@ -338,6 +401,19 @@ impl Settings {
 
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
+    pub fn webhook_timeout(&self) -> Duration {
+        Duration::from_millis(self.webhook_timeout_ms)
+    }
+
+    /// The webhook lease: the setting, but at least twice the webhook timeout (so that
+    /// a delivery started under a lease ends before the lease could expire).
+    pub fn webhook_lease(&self) -> Duration {
+        Duration::from_millis(
+            self.webhook_lease_ms
+                .max(self.webhook_timeout_ms.saturating_mul(2)),
+        )
     }
 }
 

@@ -11,6 +11,7 @@ pub mod http;
 pub mod metrics;
 pub mod releases;
 pub mod seed;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -25,4 +26,5 @@ pub struct AppState {
     pub bus: releases::bus::Bus,
     pub metrics: metrics::Metrics,
     pub admin_token: Arc<str>,
+    pub webhooks: webhooks::Hub,
 }

@@ -139,6 +139,7 @@ struct Counters {
     dropped: [AtomicU64; 2],
     listener_connected: AtomicU64,
     listener_connect_failures: AtomicU64,
+    webhooks: crate::webhooks::metrics::WebhookMetrics,
 }
 
 /// Why the server closed a connection, as a metric label.
@@ -166,6 +167,11 @@ impl Dropped {
 pub struct Metrics(Arc<Counters>);
 
 impl Metrics {
+    /// The webhook counters.
+    pub fn webhooks(&self) -> &crate::webhooks::metrics::WebhookMetrics {
+        &self.0.webhooks
+    }
+
     pub fn event_dispatched(&self) {
         self.0.events_dispatched.fetch_add(1, Ordering::Relaxed);
     }
@@ -388,6 +394,7 @@ impl Metrics {
             );
         }
         self.render_requests(&mut out);
+        c.webhooks.render(&mut out);
         out
     }
 }

@@ -8,3 +8,5 @@ pub mod person;
 pub mod prelude;
 pub mod release_event;
 pub mod series;
+pub mod webhook;
+pub mod webhook_delivery;

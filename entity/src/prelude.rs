@@ -5,3 +5,5 @@ pub use super::interview_participant::Entity as InterviewParticipant;
 pub use super::person::Entity as Person;
 pub use super::release_event::Entity as ReleaseEvent;
 pub use super::series::Entity as Series;
+pub use super::webhook::Entity as Webhook;
+pub use super::webhook_delivery::Entity as WebhookDelivery;

@@ -3,12 +3,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_create_catalogue;
+mod m20261202_000001_create_webhooks;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261127_000001_create_catalogue::Migration)]
+        vec![
+            Box::new(m20261127_000001_create_catalogue::Migration),
+            Box::new(m20261202_000001_create_webhooks::Migration),
+        ]
     }
 }

@@ -14,6 +14,7 @@ pub enum Kind {
     Person,
     Credit,
     Interview,
+    Webhook,
 }
 
 impl Kind {
@@ -24,6 +25,7 @@ impl Kind {
             Kind::Person => "Person",
             Kind::Credit => "Credit",
             Kind::Interview => "Interview",
+            Kind::Webhook => "Webhook",
         }
     }
 
@@ -34,6 +36,7 @@ impl Kind {
             "Person" => Kind::Person,
             "Credit" => Kind::Credit,
             "Interview" => Kind::Interview,
+            "Webhook" => Kind::Webhook,
             _ => return None,
         })
     }

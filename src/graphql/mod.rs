@@ -15,6 +15,7 @@ pub mod paging;
 pub mod person;
 pub mod release;
 pub mod series;
+pub mod webhook;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub struct QueryRoot(
     installment::InstallmentQuery,
     person::PersonQuery,
     release::ReleaseQuery,
+    webhook::WebhookQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -48,6 +50,7 @@ pub struct MutationRoot(
     person::PersonMutation,
     credit::CreditMutation,
     interview::InterviewMutation,
+    webhook::WebhookMutation,
 );
 
 #[derive(MergedSubscription, Default)]

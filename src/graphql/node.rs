@@ -20,6 +20,7 @@ pub enum Node {
     Person(Person),
     Credit(Credit),
     Interview(Interview),
+    Webhook(super::webhook::Webhook),
 }
 
 #[derive(Default)]
@@ -49,6 +50,7 @@ impl NodeQuery {
             Kind::Interview => catalog::interview::visible(db, viewer, row)
                 .await?
                 .map(|m| Node::Interview(Interview(m))),
+            Kind::Webhook => super::webhook::node(ctx, row).await?.map(Node::Webhook),
         })
     }
 }

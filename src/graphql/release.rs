@@ -59,7 +59,7 @@ pub struct ReleaseFilter {
 }
 
 impl ReleaseFilter {
-    fn parse(self) -> Result<log::Filter, Error> {
+    pub(super) fn parse(self) -> Result<log::Filter, Error> {
         Ok(log::Filter {
             series_ids: self
                 .series_ids

@@ -239,6 +239,16 @@ pub async fn after(
         .await?)
 }
 
+/// The number of events after `position` that match `filter`.
+pub async fn count_after(db: &impl ConnectionTrait, position: i64, filter: &Filter) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(filter
+        .select()
+        .filter(release_event::Column::Id.gt(position))
+        .count(db)
+        .await?)
+}
+
 /// One page of the log, oldest first.
 pub async fn list(
     db: &impl ConnectionTrait,

@@ -19,3 +19,4 @@ mod restart;
 mod schema_file;
 mod streams;
 mod unavailable;
+mod webhooks;
