@@ -2,6 +2,7 @@
 
 mod common;
 mod fanout;
+mod history;
 mod publish;
 mod resume;
 mod scheduler;
