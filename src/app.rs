@@ -6,16 +6,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::http::{
-    playground_source, GraphQLPlaygroundConfig, GraphiQLSource, WebSocketProtocols, WsMessage,
-    ALL_WEBSOCKET_PROTOCOLS,
-};
+use async_graphql::http::{WebSocketProtocols, WsMessage, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::BatchRequest;
 use async_graphql::Data;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::{SinkExt, StreamExt};
@@ -254,9 +251,8 @@ fn router(state: AppState) -> anyhow::Result<Router> {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics));
-    if app.state.settings.ide {
-        router = router.route("/playground", get(playground));
-    }
+    // The release page at `/`, the embedded assets, and `/playground` when the IDEs are on.
+    router = router.merge(crate::http::pages::routes(app.state.settings.ide));
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request| {
             let id = req
@@ -401,14 +397,7 @@ async fn graphql_get(State(app): State<App>, req: Request) -> Response {
         .is_some_and(|v| v.contains("text/html"));
     let has_query = req.uri().query().is_some_and(|q| q.contains("query="));
     if wants_html && !has_query && app.state.settings.ide {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql")
-                .title("Premiere")
-                .finish(),
-        )
-        .into_response();
+        return crate::http::pages::graphiql();
     }
     let executor = app.executor();
     let media = match graphql_http::negotiate(&headers) {
@@ -609,10 +598,4 @@ async fn metrics(State(app): State<App>) -> Response {
         app.state.metrics.render(&app.state.db),
     )
         .into_response()
-}
-
-async fn playground() -> Html<String> {
-    Html(playground_source(
-        GraphQLPlaygroundConfig::new("/graphql").subscription_endpoint("/graphql"),
-    ))
 }

@@ -47,8 +47,11 @@ async fn main() -> anyhow::Result<()> {
                 .context("starting the server")?;
             let addr = app.local_addr();
             println!("Premiere is serving on http://{addr}");
-            println!("  GraphiQL:   http://{addr}/graphql");
-            println!("  Playground: http://{addr}/playground");
+            println!("  Release page: http://{addr}/");
+            if app.state().settings.ide {
+                println!("  GraphiQL:     http://{addr}/graphql");
+                println!("  Playground:   http://{addr}/playground");
+            }
             if app.generated_token() {
                 println!(
                     "  Admin token (generated; set PREMIERE_ADMIN_TOKEN to choose one): {}",

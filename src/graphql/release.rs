@@ -12,7 +12,6 @@ use super::ids::{self, Kind};
 use super::installment::Installment;
 use super::interview::Interview;
 use super::series::Series;
-use crate::catalog::paging::PageArgs;
 use crate::error::Error;
 use crate::releases::log::{self, EventKind, Release};
 use crate::releases::stream;
@@ -81,23 +80,21 @@ pub struct ReleaseQuery;
 
 #[Object]
 impl ReleaseQuery {
-    /// The release log, oldest first; `after` is a ReleaseEvent cursor. It only reports
-    /// published installments, so it is the same for every reader; nested fields follow
-    /// the embargo (see `Installment`).
-    #[graphql(complexity = "super::paging::cost(first, None, child_complexity)")]
+    /// The release log, oldest first; `after` and `before` are ReleaseEvent cursors.
+    /// `last: N` gives the newest N events (still oldest first within the page). It
+    /// only reports published installments, so it is the same for every reader;
+    /// nested fields follow the embargo (see `Installment`).
+    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn release_events(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         filter: Option<ReleaseFilter>,
     ) -> Result<ReleaseEventConnection> {
-        let PageArgs { first, after, .. } = super::paging::args(ctx, first, after, None, None)?;
-        let args = PageArgs {
-            first,
-            after,
-            ..PageArgs::default()
-        };
+        let args = super::paging::args(ctx, first, after, last, before)?;
         let filter = filter.unwrap_or_default().parse()?;
         let db = ctx.data_unchecked::<AppState>().db.conn();
         let page = log::list(db, &filter, &args).await?;

@@ -1,9 +1,12 @@
 //! The HTTP side of the gateway that async-graphql-axum does not cover: GraphQL over
 //! HTTP with content negotiation and its status codes, the body-size refusal, the
-//! streamed transports (SSE, multipart) and the timeout of blocked writes.
+//! streamed transports (SSE, multipart), the timeout of blocked writes, and the
+//! embedded web assets and the pages built on them (release page, IDEs).
 
+pub mod assets;
 pub mod graphql;
 pub mod multipart;
+pub mod pages;
 pub mod sse;
 pub mod streaming;
 pub mod write_timeout;
