@@ -103,7 +103,7 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
         let shutdown = CancellationToken::new();
-        let metrics = Metrics::default();
+        let metrics = Metrics::new(db.statement_counter());
         let bus = Bus::start(
             db.clone(),
             metrics.clone(),
@@ -595,7 +595,7 @@ async fn readyz(State(app): State<App>) -> Response {
 async fn metrics(State(app): State<App>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.state.metrics.render(&app.state.db),
+        app.state.metrics.render(),
     )
         .into_response()
 }

@@ -111,7 +111,8 @@ pub struct Settings {
 
     /// Largest query complexity (fields counted, lists weighted by page size: a
     /// connection's selection counts once per `first`/`last`, so nested connections
-    /// multiply). Also bounds the fields of a document once fragments are expanded.
+    /// multiply). Also bounds the fields of a document once fragments are expanded
+    /// (that bound is never below 1000).
     #[arg(
         long,
         env = "PREMIERE_MAX_COMPLEXITY",

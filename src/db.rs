@@ -113,6 +113,11 @@ impl Db {
         self.statements.load(Ordering::Relaxed)
     }
 
+    /// The statement count itself, for the application's metrics.
+    pub fn statement_counter(&self) -> Arc<AtomicU64> {
+        self.statements.clone()
+    }
+
     pub fn log_wakeup(&self) -> LogWakeup {
         self.log_wakeup.clone()
     }
