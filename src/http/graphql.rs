@@ -17,7 +17,7 @@
 //! Every refusal is a GraphQL response whose errors carry `extensions.code`.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, ServerError, Value, Variables};
@@ -25,7 +25,6 @@ use axum::body::Body;
 use axum::extract::Query;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::graphql::codes;
@@ -36,10 +35,6 @@ use crate::metrics::{Limit, Metrics, Operation, Outcome};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
 const JSON: &str = "application/json; charset=utf-8";
-
-/// How much of a body over the limit is still read (and discarded) before answering 413.
-pub const DRAIN_BYTES: usize = 16 * 1024 * 1024;
-const DRAIN_TIME: Duration = Duration::from_secs(2);
 
 /// The media type of the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,27 +202,7 @@ pub async fn read_post(
     max_batch: usize,
 ) -> Result<BatchRequest, Refusal> {
     check_content_type(headers)?;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    let mut stream = body.into_data_stream();
-    if declared.is_some_and(|len| len > max_body as u64) {
-        drain(stream).await;
-        return Err(Refusal::body_too_large(max_body));
-    }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(chunk) if bytes.len() + chunk.len() > max_body => {
-                drain(stream).await;
-                return Err(Refusal::body_too_large(max_body));
-            }
-            Ok(chunk) => bytes.extend_from_slice(&chunk),
-            Err(err) if is_length_limit(&err) => return Err(Refusal::body_too_large(max_body)),
-            Err(_) => return Err(Refusal::bad_request("the request body could not be read")),
-        }
-    }
+    let bytes = super::body_limit::read(headers, body, max_body).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Refusal::bad_request(
             "the request body is empty; send a JSON object with a `query`",
@@ -306,33 +281,6 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Refusal> {
         }
     }
     Ok(())
-}
-
-/// Reads and discards what is left of a refused body (at most [`DRAIN_BYTES`], for at
-/// most [`DRAIN_TIME`]) so that the client, still sending, reads the 413 instead of a
-/// reset connection.
-async fn drain(mut stream: axum::body::BodyDataStream) {
-    let _ = tokio::time::timeout(DRAIN_TIME, async {
-        let mut seen = 0usize;
-        while let Some(Ok(chunk)) = stream.next().await {
-            seen += chunk.len();
-            if seen > DRAIN_BYTES {
-                break;
-            }
-        }
-    })
-    .await;
-}
-
-fn is_length_limit(err: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(err) = source {
-        if err.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = err.source();
-    }
-    false
 }
 
 /// One request object of a POST body.

@@ -4,9 +4,17 @@
 //! embedded web assets and the pages built on them (release page, IDEs).
 
 pub mod assets;
+pub mod body_limit;
+pub mod credential;
+mod get;
 pub mod graphql;
 pub mod multipart;
 pub mod pages;
+mod post;
+pub mod router;
 pub mod sse;
 pub mod streaming;
+pub mod websocket;
 pub mod write_timeout;
+
+pub use router::router;
