@@ -12,7 +12,8 @@ use axum::Router;
 use futures_util::StreamExt;
 use tower_http::limit::RequestBodyLimitLayer;
 
-use super::graphql::{MediaType, Refusal};
+use super::negotiation::MediaType;
+use super::refusal::Refusal;
 use crate::metrics::{Limit, Metrics, Operation, Outcome};
 
 /// How much of a body over the limit is still read (and discarded) before answering 413.

@@ -6,11 +6,15 @@
 pub mod assets;
 pub mod body_limit;
 pub mod credential;
+pub mod encoding;
 mod get;
 pub mod graphql;
 pub mod multipart;
+pub mod negotiation;
 pub mod pages;
+pub mod parsing;
 mod post;
+pub mod refusal;
 pub mod router;
 pub mod sse;
 pub mod streaming;
