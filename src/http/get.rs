@@ -8,9 +8,9 @@ use std::time::Instant;
 use async_graphql::BatchRequest;
 use axum::extract::{Request, State};
 use axum::http::{header, Method};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
-use super::graphql::{self as graphql_http, MediaType};
+use super::graphql::{self as graphql_http, MediaType, Refused};
 use super::router::HttpState;
 use super::streaming::Transport;
 
@@ -39,16 +39,11 @@ pub(super) async fn graphql(State(app): State<HttpState>, req: Request) -> Respo
     if wants_html && !has_query && app.state.settings.ide {
         return super::pages::graphiql();
     }
-    let executor = app.executor();
-    let media = match graphql_http::negotiate(headers) {
-        Ok(media) => media,
-        Err(refusal) => return executor.refuse(refusal, MediaType::Json, started),
+    let (media, request) = match read(&app, &req, started) {
+        Ok(read) => read,
+        Err(refused) => return refused.into_response(),
     };
-    let request = match graphql_http::read_get(req.uri()) {
-        Ok(request) => request,
-        Err(refusal) => return executor.refuse(refusal, media, started),
-    };
-    executor
+    app.executor()
         .serve(
             BatchRequest::Single(request),
             media,
@@ -57,4 +52,17 @@ pub(super) async fn graphql(State(app): State<HttpState>, req: Request) -> Respo
             started,
         )
         .await
+}
+
+/// Reads a GET query: the answer's media type and the request in the query string.
+fn read(
+    app: &HttpState,
+    req: &Request,
+    started: Instant,
+) -> Result<(MediaType, async_graphql::Request), Refused> {
+    let refused = |refusal, media| app.refused(refusal, media, started);
+    let media = graphql_http::negotiate(req.headers())
+        .map_err(|refusal| refused(refusal, MediaType::Json))?;
+    let request = graphql_http::read_get(req.uri()).map_err(|refusal| refused(refusal, media))?;
+    Ok((media, request))
 }

@@ -22,12 +22,12 @@ use std::time::Instant;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, ServerError, Value};
 use axum::http::Method;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 pub use super::encoding::{encode, is_request_error, respond};
 pub use super::negotiation::{negotiate, MediaType};
 pub use super::parsing::{read_get, read_post};
-pub use super::refusal::Refusal;
+pub use super::refusal::{Refusal, Refused};
 use crate::graphql::codes;
 use crate::graphql::guard::Admin;
 use crate::graphql::limits::{Limits, Prechecked};
@@ -44,14 +44,13 @@ pub struct Executor<'a> {
 impl Executor<'_> {
     /// Answers a refusal, counting it.
     pub fn refuse(&self, refusal: Refusal, media: MediaType, started: Instant) -> Response {
-        self.metrics
-            .graphql_request(Operation::Unknown, Outcome::Rejected);
-        if let Some(limit) = refusal.limit {
-            self.metrics.limit_refused(limit);
+        Refused {
+            refusal,
+            media,
+            metrics: self.metrics.clone(),
+            started,
         }
-        self.metrics
-            .graphql_latency(Operation::Unknown, started.elapsed().as_secs_f64());
-        refusal.into_response(media)
+        .into_response()
     }
 
     /// Checks, runs and answers a request read by [`read_post`] or [`read_get`].

@@ -11,16 +11,17 @@ use serde::Deserialize;
 
 use super::negotiation::check_content_type;
 use super::refusal::Refusal;
+use crate::config::Settings;
 use crate::metrics::Limit;
 
-/// Reads a POST: its content type, its body (at most `max_body` bytes) and the one
-/// request object or the batch (at most `max_batch` objects) in it.
+/// Reads a POST: its content type, its body (at most `max_body_bytes`) and the one
+/// request object or the batch (at most `max_batch_size` objects) in it.
 pub async fn read_post(
     headers: &HeaderMap,
     body: Body,
-    max_body: usize,
-    max_batch: usize,
+    settings: &Settings,
 ) -> Result<BatchRequest, Refusal> {
+    let (max_body, max_batch) = (settings.max_body_bytes, settings.max_batch_size);
     check_content_type(headers)?;
     let bytes = super::body_limit::read(headers, body, max_body).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {

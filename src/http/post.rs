@@ -4,12 +4,43 @@
 
 use std::time::Instant;
 
-use axum::extract::{Request, State};
-use axum::response::Response;
+use async_graphql::BatchRequest;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::Method;
+use axum::response::{IntoResponse, Response};
 
-use super::graphql::{self as graphql_http, MediaType};
+use super::graphql::{self as graphql_http, MediaType, Refused};
 use super::router::HttpState;
 use super::streaming::Transport;
+
+/// A POST read: the answer's media type and the request or batch in its body.
+pub(super) struct PostRequest {
+    media: MediaType,
+    batch: BatchRequest,
+    method: Method,
+    started: Instant,
+}
+
+impl FromRequest<HttpState> for PostRequest {
+    type Rejection = Refused;
+
+    async fn from_request(req: Request, app: &HttpState) -> Result<Self, Refused> {
+        let started = Instant::now();
+        let (parts, body) = req.into_parts();
+        let refused = |refusal, media| app.refused(refusal, media, started);
+        let media = graphql_http::negotiate(&parts.headers)
+            .map_err(|refusal| refused(refusal, MediaType::Json))?;
+        let batch = graphql_http::read_post(&parts.headers, body, &app.state.settings)
+            .await
+            .map_err(|refusal| refused(refusal, media))?;
+        Ok(PostRequest {
+            media,
+            batch,
+            method: parts.method,
+            started,
+        })
+    }
+}
 
 pub(super) async fn graphql(State(app): State<HttpState>, req: Request) -> Response {
     let credential = app.credential(req.headers());
@@ -19,26 +50,17 @@ pub(super) async fn graphql(State(app): State<HttpState>, req: Request) -> Respo
             .serve(transport, req, credential.is_admin())
             .await;
     }
-    let started = Instant::now();
-    let (parts, body) = req.into_parts();
-    let executor = app.executor();
-    let media = match graphql_http::negotiate(&parts.headers) {
-        Ok(media) => media,
-        Err(refusal) => return executor.refuse(refusal, MediaType::Json, started),
+    let post = match PostRequest::from_request(req, &app).await {
+        Ok(post) => post,
+        Err(refused) => return refused.into_response(),
     };
-    let settings = &app.state.settings;
-    let batch = match graphql_http::read_post(
-        &parts.headers,
-        body,
-        settings.max_body_bytes,
-        settings.max_batch_size,
-    )
-    .await
-    {
-        Ok(batch) => batch,
-        Err(refusal) => return executor.refuse(refusal, media, started),
-    };
-    executor
-        .serve(batch, media, &parts.method, credential.is_admin(), started)
+    app.executor()
+        .serve(
+            post.batch,
+            post.media,
+            &post.method,
+            credential.is_admin(),
+            post.started,
+        )
         .await
 }

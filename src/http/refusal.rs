@@ -1,12 +1,15 @@
 //! The one refusal of a request before any GraphQL execution (malformed, over a
 //! limit, not acceptable): a status and a GraphQL response without `data` whose error
-//! carries `extensions.code`, in the negotiated media type.
+//! carries `extensions.code`, in the negotiated media type. Every extractor of a
+//! transport rejects with [`Refused`], which counts the refusal as it answers it.
+
+use std::time::Instant;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::negotiation::MediaType;
-use crate::metrics::Limit;
+use crate::metrics::{Limit, Metrics, Operation, Outcome};
 
 /// A request refused before any GraphQL execution.
 #[derive(Debug)]
@@ -82,5 +85,27 @@ impl Refusal {
             headers.insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         response
+    }
+}
+
+/// A refusal as the answer to a request: counted (a rejected request, the limit that
+/// refused it, its latency since `started`) and encoded as `media`.
+pub struct Refused {
+    pub refusal: Refusal,
+    pub media: MediaType,
+    pub metrics: Metrics,
+    pub started: Instant,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        self.metrics
+            .graphql_request(Operation::Unknown, Outcome::Rejected);
+        if let Some(limit) = self.refusal.limit {
+            self.metrics.limit_refused(limit);
+        }
+        self.metrics
+            .graphql_latency(Operation::Unknown, self.started.elapsed().as_secs_f64());
+        self.refusal.into_response(self.media)
     }
 }

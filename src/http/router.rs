@@ -4,7 +4,7 @@
 //! `tower::ServiceExt::oneshot`, without a listener.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
@@ -18,7 +18,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use super::body_limit;
 use super::credential::Credential;
-use super::graphql::Executor;
+use super::graphql::{Executor, MediaType, Refusal, Refused};
 use super::streaming::Streams;
 use crate::graphql::limits::Limits;
 use crate::graphql::{self, AppSchema};
@@ -52,6 +52,16 @@ impl HttpState {
             state: self.state.clone(),
             limits: self.limits,
             slots: self.subscriber_slots.clone(),
+        }
+    }
+
+    /// `refusal` as the answer to a request read since `started`.
+    pub(super) fn refused(&self, refusal: Refusal, media: MediaType, started: Instant) -> Refused {
+        Refused {
+            refusal,
+            media,
+            metrics: self.state.metrics.clone(),
+            started,
         }
     }
 
