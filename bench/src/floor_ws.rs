@@ -72,7 +72,7 @@ async fn publish(State(floor): State<Floor>, Query(p): Query<Publish>) -> String
 }
 
 async fn upgrade(State(floor): State<Floor>, upgrade: WebSocketUpgrade) -> Response {
-    // The same buffer settings as the server (src/app.rs).
+    // The same buffer settings as the server (src/http/websocket.rs).
     upgrade
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)

@@ -19,7 +19,7 @@ use std::time::Instant;
 use async_graphql::Response as GraphQLResponse;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -61,7 +61,7 @@ pub(super) async fn serve(
 ) -> Response {
     let StreamRequest { request, method } = match StreamRequest::from_request(req, &streams).await {
         Ok(request) => request,
-        Err(unreadable) => return streams.refuse(unreadable.0, started),
+        Err(refused) => return refused.into_response(),
     };
     let (operation, responses) = match streams.execute(request, &method, admin, started) {
         Ok(run) => run,

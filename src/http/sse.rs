@@ -26,7 +26,7 @@ use async_graphql::Response as GraphQLResponse;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use rand::Rng;
@@ -70,7 +70,7 @@ pub(super) async fn serve(
     let req = Request::from_parts(parts, body);
     let StreamRequest { request, method } = match StreamRequest::from_request(req, &streams).await {
         Ok(request) => request,
-        Err(unreadable) => return streams.refuse(unreadable.0, started),
+        Err(refused) => return refused.into_response(),
     };
     let (event_ids, reader) = EventIds::new(last_event_id);
     let (operation, responses) =

@@ -22,7 +22,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::graphql::{self as graphql_http, Executor, MediaType, Refusal};
+use super::graphql::{self as graphql_http, Executor, MediaType, Refusal, Refused};
 use crate::graphql::guard::Admin;
 use crate::graphql::limits::Limits;
 use crate::graphql::AppSchema;
@@ -196,42 +196,29 @@ pub struct StreamRequest {
     pub method: Method,
 }
 
-/// A request that could not be read (answered as JSON with its status).
-pub struct Unreadable(pub Refusal);
-
-impl IntoResponse for Unreadable {
-    fn into_response(self) -> Response {
-        self.0.into_response(MediaType::Json)
-    }
-}
-
-impl From<Refusal> for Unreadable {
-    fn from(refusal: Refusal) -> Self {
-        Unreadable(refusal)
-    }
-}
-
 impl FromRequest<Streams> for StreamRequest {
-    type Rejection = Unreadable;
+    type Rejection = Refused;
 
-    async fn from_request(req: Request, streams: &Streams) -> Result<Self, Unreadable> {
+    async fn from_request(req: Request, streams: &Streams) -> Result<Self, Refused> {
+        let started = Instant::now();
+        let refused = |refusal| Refused {
+            refusal,
+            media: MediaType::Json,
+            metrics: streams.state.metrics.clone(),
+            started,
+        };
         let method = req.method().clone();
         let request = if method == Method::GET {
-            graphql_http::read_get(req.uri())?
+            graphql_http::read_get(req.uri()).map_err(refused)?
         } else {
-            let settings = &streams.state.settings;
             let (parts, body) = req.into_parts();
-            let batch = graphql_http::read_post(
-                &parts.headers,
-                body,
-                settings.max_body_bytes,
-                settings.max_batch_size,
-            )
-            .await?;
+            let batch = graphql_http::read_post(&parts.headers, body, &streams.state.settings)
+                .await
+                .map_err(refused)?;
             match batch {
                 async_graphql::BatchRequest::Single(request) => request,
                 async_graphql::BatchRequest::Batch(_) => {
-                    return Err(Unreadable(Refusal::bad_request(
+                    return Err(refused(Refusal::bad_request(
                         "a batch cannot be answered as a stream; send one request per stream",
                     )))
                 }

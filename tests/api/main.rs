@@ -16,6 +16,7 @@ mod protocol;
 mod releases;
 mod replicas;
 mod restart;
+mod router;
 mod schema_file;
 mod streams;
 mod unavailable;
