@@ -184,13 +184,11 @@ async fn replicas_compete_for_endpoints_and_deliver_each_event_once() {
         seen.push(receiver.until_acknowledged(10, WAIT).await);
     }
     let ok = "premiere_webhook_deliveries_total{outcome=\"ok\"}";
+    // Which replica claims which endpoint is up to the race between them (on a busy
+    // machine one may claim all four); together they delivered everything so far.
     assert!(
-        a.metric(ok).await > 0.0,
-        "A delivered to the endpoints it claimed"
-    );
-    assert!(
-        b.metric(ok).await > 0.0,
-        "B delivered to the endpoints it claimed"
+        a.metric(ok).await + b.metric(ok).await >= 40.0,
+        "the replicas delivered to the endpoints they claimed"
     );
     let db = a.stop().await;
     publish_many(&b, &series, 41..51, None).await;
