@@ -1,4 +1,8 @@
 //! Settings from flags, environment variables and `.env`, with newcomer defaults.
+//!
+//! Over 400 lines because it is one flat list: every setting of the server, each
+//! with its doc (the `--help` text), flag, variable and default, kept in one place
+//! so that it reads like the README's settings table.
 
 use std::net::SocketAddr;
 use std::time::Duration;
