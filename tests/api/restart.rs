@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{data, error_code, Backend, Protocol, TestApp, TestDb, WsClient, WAIT};
+use crate::helpers::{error_code, Backend, Protocol, TestApp, TestDb, WsClient, WAIT};
+use crate::releases::common::{create_series, start};
 
 fn cluster(action: &str) {
     let versions = std::fs::read_dir("/etc/postgresql").expect("/etc/postgresql");
@@ -55,6 +56,26 @@ async fn publish(app: &TestApp, series: &str, number: i64) -> Value {
     .await
 }
 
+/// Creates a series through `writer` and subscribes to its alerts on `reader`; the
+/// subscription is open (counted by the server) when this returns.
+async fn watched_series(
+    writer: &TestApp,
+    reader: &TestApp,
+    slug: &str,
+    title: &str,
+) -> (String, WsClient) {
+    let series = create_series(writer, slug, title).await;
+    let mut client = WsClient::connect(reader, Protocol::TransportWs, json!({})).await;
+    start(
+        reader,
+        &mut client,
+        "subscription($s: [ID!]) { releaseAlerts(filter: { seriesIds: $s }) { installment { number } } }",
+        json!({ "s": [series.clone()] }),
+    )
+    .await;
+    (series, client)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "restarts the local PostgreSQL cluster; run alone with --ignored"]
 async fn a_database_restart_loses_no_release_alert() {
@@ -68,25 +89,7 @@ async fn a_database_restart_loses_no_release_alert() {
         s.log_idle_check_secs = 3600;
     })
     .await;
-    let resp = app
-        .admin(
-            "mutation { createSeries(input: { slug: \"restarted\", title: \"Restarted\" }) { id } }",
-            json!({}),
-        )
-        .await;
-    let series = data(&resp)["createSeries"]["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    let mut client = WsClient::connect(&app, Protocol::TransportWs, json!({})).await;
-    client
-        .subscribe(
-            "subscription($s: [ID!]) { releaseAlerts(filter: { seriesIds: $s }) { installment { number } } }",
-            json!({ "s": [series.clone()] }),
-        )
-        .await;
-    app.wait_metric_at_least("premiere_subscriptions_open", 1.0)
-        .await;
+    let (series, mut client) = watched_series(&app, &app, "restarted", "Restarted").await;
     assert!(publish(&app, &series, 1).await.get("errors").is_none());
     assert_eq!(
         client.next_data().await["data"]["releaseAlerts"]["installment"]["number"],
@@ -158,25 +161,7 @@ async fn after_an_outage_alerts_cross_replicas_within_a_second() {
     .await;
     b.wait_metric_at_least("premiere_release_listener_connected", 1.0)
         .await;
-    let resp = a
-        .admin(
-            "mutation { createSeries(input: { slug: \"outage\", title: \"Outage\" }) { id } }",
-            json!({}),
-        )
-        .await;
-    let series = data(&resp)["createSeries"]["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    let mut client = WsClient::connect(&b, Protocol::TransportWs, json!({})).await;
-    client
-        .subscribe(
-            "subscription($s: [ID!]) { releaseAlerts(filter: { seriesIds: $s }) { installment { number } } }",
-            json!({ "s": [series.clone()] }),
-        )
-        .await;
-    b.wait_metric_at_least("premiere_subscriptions_open", 1.0)
-        .await;
+    let (series, mut client) = watched_series(&a, &b, "outage", "Outage").await;
 
     cluster("stop");
     wait_ready(&b, false).await;
