@@ -19,7 +19,7 @@ use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::http::write_timeout;
 use crate::metrics::Metrics;
-use crate::releases::{bus::Bus, listener, scheduler};
+use crate::releases::{dispatcher::Dispatcher, listener, scheduler};
 use crate::webhooks::{self, worker::Worker};
 use crate::{seed, AppState};
 
@@ -54,7 +54,7 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let shutdown = CancellationToken::new();
         let metrics = Metrics::new(db.statement_counter());
-        let bus = Bus::start(
+        let dispatcher = Dispatcher::start(
             db.clone(),
             metrics.clone(),
             Duration::from_secs(settings.log_idle_check_secs),
@@ -72,7 +72,7 @@ impl Application {
             db.clone(),
             &settings,
             metrics.clone(),
-            &bus,
+            &dispatcher,
             &hub,
             shutdown.clone(),
         )?;
@@ -98,7 +98,7 @@ impl Application {
         let state = AppState {
             db,
             settings: Arc::new(settings),
-            bus,
+            dispatcher,
             metrics,
             admin_token,
             webhooks: hub,

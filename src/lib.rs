@@ -23,7 +23,7 @@ pub use config::Settings;
 pub struct AppState {
     pub db: db::Db,
     pub settings: Arc<Settings>,
-    pub bus: releases::bus::Bus,
+    pub dispatcher: releases::dispatcher::Dispatcher,
     pub metrics: metrics::Metrics,
     pub admin_token: Arc<str>,
     pub webhooks: webhooks::Hub,

@@ -13,7 +13,7 @@ use super::paging::{self, Key, Page, PageArgs};
 use super::{now, series, validate, InstallmentStatus};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::releases::log::{self, EventKind};
+use crate::releases::release_log::{self, EventKind};
 
 pub const KEY: Key = Key {
     table: "installment",
@@ -232,7 +232,7 @@ pub async fn create(db: &Db, input: NewInstallment) -> Result<installment::Model
         other => other,
     })?;
     if published {
-        log::append(&mut txn, EventKind::InstallmentPublished, &model, None).await?;
+        release_log::append(&mut txn, EventKind::InstallmentPublished, &model, None).await?;
     }
     if status == InstallmentStatus::Scheduled {
         txn.schedule_changed().await?;
@@ -279,7 +279,7 @@ pub async fn update(db: &Db, id: i64, changes: InstallmentChanges) -> Result<ins
     active.updated_at = Set(now());
     let model = active.update(&*txn).await?;
     if status == InstallmentStatus::Published {
-        log::append(&mut txn, EventKind::InstallmentUpdated, &model, None).await?;
+        release_log::append(&mut txn, EventKind::InstallmentUpdated, &model, None).await?;
     }
     if reschedules {
         txn.schedule_changed().await?;

@@ -14,7 +14,7 @@ use super::paging::{self, Key, Page, PageArgs};
 use super::{installment, now, person as people, validate, InstallmentStatus};
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::releases::log::{self, EventKind};
+use crate::releases::release_log::{self, EventKind};
 
 pub const KEY: Key = Key {
     table: "interview",
@@ -198,7 +198,7 @@ pub async fn create(db: &Db, input: NewInterview) -> Result<interview::Model> {
         .await?;
     }
     if InstallmentStatus::parse(&target.status) == InstallmentStatus::Published {
-        log::append(
+        release_log::append(
             &mut txn,
             EventKind::InterviewPublished,
             &target,

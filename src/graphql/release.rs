@@ -13,7 +13,7 @@ use super::installment::Installment;
 use super::interview::Interview;
 use super::series::Series;
 use crate::error::Error;
-use crate::releases::log::{self, EventKind, Release};
+use crate::releases::release_log::{self, EventKind, Release};
 use crate::releases::stream;
 use crate::AppState;
 
@@ -58,8 +58,8 @@ pub struct ReleaseFilter {
 }
 
 impl ReleaseFilter {
-    pub(super) fn parse(self) -> Result<log::Filter, Error> {
-        Ok(log::Filter {
+    pub(super) fn parse(self) -> Result<release_log::Filter, Error> {
+        Ok(release_log::Filter {
             series_ids: self
                 .series_ids
                 .map(|ids| ids::decode_all("filter.seriesIds", Kind::Series, &ids))
@@ -97,8 +97,9 @@ impl ReleaseQuery {
         let args = super::paging::args(ctx, first, after, last, before)?;
         let filter = filter.unwrap_or_default().parse()?;
         let db = ctx.data_unchecked::<AppState>().db.conn();
-        let page = log::list(db, &filter, &args).await?;
-        let releases = log::load(db, page.items.into_iter().map(|(_, m)| m).collect()).await?;
+        let page = release_log::list(db, &filter, &args).await?;
+        let releases =
+            release_log::load(db, page.items.into_iter().map(|(_, m)| m).collect()).await?;
         let mut conn = Connection::new(page.has_previous, page.has_next);
         conn.edges.extend(
             releases
@@ -144,7 +145,7 @@ impl ReleaseSubscription {
                 }
                 let start = match after {
                     Some(after) => after,
-                    None => log::last_position(state.db.conn()).await?,
+                    None => release_log::last_position(state.db.conn()).await?,
                 };
                 after = Some(start);
                 event_ids.started(start);
@@ -152,7 +153,8 @@ impl ReleaseSubscription {
             }
             None => None,
         };
-        let alerts = stream::follow(state.db.clone(), state.bus.clone(), filter, after).await?;
+        let alerts =
+            stream::follow(state.db.clone(), state.dispatcher.clone(), filter, after).await?;
         let metrics = state.metrics.clone();
         metrics.subscription_opened();
         let guard = SubscriptionGuard(metrics.clone());
@@ -170,7 +172,7 @@ impl ReleaseSubscription {
 /// The log position of `cursor`, given as `field`: a cursor of this release log.
 async fn log_cursor(state: &AppState, field: &str, cursor: &str) -> Result<i64, Error> {
     let position = ids::decode_cursor(field, cursor)?;
-    if position > log::last_position(state.db.conn()).await? {
+    if position > release_log::last_position(state.db.conn()).await? {
         return Err(Error::bad_input(
             field,
             "is not a cursor of this release log",

@@ -12,7 +12,7 @@ use super::ids::{self, Kind};
 use super::paging::{self, Cursor};
 use super::release::{ReleaseEvent, ReleaseFilter};
 use crate::error::Error;
-use crate::releases::log::{self, EventKind, Release};
+use crate::releases::release_log::{self, EventKind, Release};
 use crate::webhooks::{record, store};
 use crate::AppState;
 
@@ -80,7 +80,7 @@ impl Webhook {
 }
 
 /// The filter a webhook was created with, as stored.
-pub struct ReleaseFilterValue(log::Filter);
+pub struct ReleaseFilterValue(release_log::Filter);
 
 #[Object]
 impl ReleaseFilterValue {

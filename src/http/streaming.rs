@@ -185,7 +185,7 @@ impl Streams {
     /// query or mutation runs to its answer, as over POST.
     pub(super) fn shutdown_of(&self, operation: Operation) -> Option<CancellationToken> {
         (!matches!(operation, Operation::Query | Operation::Mutation))
-            .then(|| self.state.bus.shutdown().clone())
+            .then(|| self.state.dispatcher.shutdown().clone())
     }
 }
 

@@ -116,7 +116,7 @@ async fn serve_websocket(app: HttpState, socket: WebSocket, protocol: WebSocketP
             return;
         }
     };
-    let shutdown = app.state.bus.shutdown().clone();
+    let shutdown = app.state.dispatcher.shutdown().clone();
     let slots = SubscriptionSlots::new(settings.ws_max_subscriptions);
     let ended = slots.clone();
     // When the peer last sent anything (a message, a pong), in milliseconds since

@@ -1,9 +1,9 @@
-//! Release alerts: the release log, publishing and scheduling, the in-process bus
+//! Release alerts: the release log, publishing and scheduling, the in-process dispatcher
 //! and the subscription stream. See "The life of a release alert" in DESIGN.md.
 
-pub mod bus;
+pub mod dispatcher;
 pub mod listener;
-pub mod log;
 pub mod publish;
+pub mod release_log;
 pub mod scheduler;
 pub mod stream;

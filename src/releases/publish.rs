@@ -5,7 +5,7 @@ use entity::installment;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::log::{self, EventKind};
+use super::release_log::{self, EventKind};
 use crate::catalog::{self, now, InstallmentStatus};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -44,7 +44,8 @@ pub async fn publish(db: &Db, id: i64, at: Option<DateTime<Utc>>) -> Result<inst
             let claimed = claim(&*txn, id, moment, None).await?;
             let model = reread(&*txn, id).await?;
             if claimed {
-                log::append(&mut txn, EventKind::InstallmentPublished, &model, None).await?;
+                release_log::append(&mut txn, EventKind::InstallmentPublished, &model, None)
+                    .await?;
             }
             txn.commit().await?;
             Ok(model)
@@ -146,7 +147,7 @@ pub async fn publish_due(db: &Db) -> Result<Vec<f64>> {
         let at = now();
         if claim(&*txn, id, at, Some(at)).await? {
             let model = reread(&*txn, id).await?;
-            log::append(&mut txn, EventKind::InstallmentPublished, &model, None).await?;
+            release_log::append(&mut txn, EventKind::InstallmentPublished, &model, None).await?;
             txn.commit().await?;
             if let Some(release_at) = release_at {
                 lateness.push((at - release_at).num_microseconds().unwrap_or(0) as f64 / 1e6);

@@ -1,7 +1,7 @@
 //! The deliverer of one endpoint: while this process holds the endpoint's lease, it
 //! POSTs the next matching event after the cursor, one at a time, records the
 //! outcome, and waits for the next attempt. It wakes on new release log rows (the
-//! bus), on changes made through this process's API, and at its next attempt.
+//! dispatcher), on changes made through this process's API, and at its next attempt.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -17,8 +17,8 @@ use super::{lease, payload, retry, signing, store};
 use crate::catalog::now;
 use crate::error::Result;
 use crate::graphql::ids::{self, Kind};
-use crate::releases::bus::BATCH;
-use crate::releases::log::{self, Release};
+use crate::releases::dispatcher::BATCH;
+use crate::releases::release_log::{self, Release};
 
 /// Wait after a database error before trying again.
 const ERROR_PAUSE: Duration = Duration::from_secs(1);
@@ -135,8 +135,8 @@ impl Deliverer {
         let position = *self.shared.positions.borrow();
         let refill = self.cache.is_empty() || self.cache_key.as_ref() != Some(&key);
         if refill {
-            let events = log::after(db, hook.cursor, &filter, BATCH).await?;
-            self.cache = log::load(db, events).await?.into();
+            let events = release_log::after(db, hook.cursor, &filter, BATCH).await?;
+            self.cache = release_log::load(db, events).await?.into();
             self.cache_key = Some(key);
         }
         // The backlog is counted again when the log grew (or the batch was re-read).
@@ -145,7 +145,7 @@ impl Deliverer {
             self.backlog = if self.cache.is_empty() {
                 0
             } else {
-                log::count_after(db, hook.cursor, &filter).await?
+                release_log::count_after(db, hook.cursor, &filter).await?
             };
             self.shared
                 .metrics

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::catalog::decode_list;
 use crate::graphql::ids::{self, Kind};
-use crate::releases::log::{EventKind, Release};
+use crate::releases::release_log::{EventKind, Release};
 
 /// The `type` of a delivery, e.g. `release.installment_published`.
 pub fn event_type(kind: EventKind) -> &'static str {

@@ -18,7 +18,7 @@ use crate::catalog::now;
 use crate::catalog::paging::{Page, PageArgs};
 use crate::db::{Db, WriteTxn};
 use crate::error::Result;
-use crate::releases::log::{self, Release};
+use crate::releases::release_log::{self, Release};
 
 /// One attempt to deliver one event.
 #[derive(Debug, Clone)]
@@ -218,7 +218,7 @@ pub async fn events_of(
         .filter(release_event::Column::Id.is_in(ids))
         .all(db)
         .await?;
-    Ok(log::load(db, events)
+    Ok(release_log::load(db, events)
         .await?
         .into_iter()
         .map(|r| (r.event.id, r))

@@ -11,7 +11,7 @@ use crate::catalog::{now, validate};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::releases::log::{self, EventKind, Filter};
+use crate::releases::release_log::{self, EventKind, Filter};
 
 pub const KEY: Key = Key {
     table: "webhook",
@@ -107,7 +107,7 @@ pub async fn create(
 ) -> Result<(webhook::Model, String)> {
     let url = checked_url(settings, &input.url).await?;
     let description = description(input.description)?;
-    let last = log::last_position(db.conn()).await?;
+    let last = release_log::last_position(db.conn()).await?;
     let cursor = match input.after {
         Some(after) if after > last => {
             return Err(Error::bad_input(

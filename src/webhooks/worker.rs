@@ -18,7 +18,7 @@ use crate::catalog::now;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::metrics::Metrics;
-use crate::releases::bus::Bus;
+use crate::releases::dispatcher::Dispatcher;
 
 /// Endpoints claimed per round at most.
 const CLAIM_BATCH: u64 = 100;
@@ -59,7 +59,7 @@ impl Worker {
         db: Db,
         settings: &Settings,
         metrics: Metrics,
-        bus: &Bus,
+        dispatcher: &Dispatcher,
         hub: &Hub,
         shutdown: CancellationToken,
     ) -> anyhow::Result<Worker> {
@@ -73,9 +73,9 @@ impl Worker {
             budget: seconds(settings.webhook_retry_budget_secs),
             retention: seconds(settings.webhook_delivery_retention_secs),
         };
-        let (positions_tx, positions) = watch::channel(bus.position());
+        let (positions_tx, positions) = watch::channel(dispatcher.position());
         tokio::spawn(forward_positions(
-            bus.clone(),
+            dispatcher.clone(),
             positions_tx,
             shutdown.clone(),
         ));
@@ -118,8 +118,12 @@ pub(super) async fn changed<T>(rx: &mut watch::Receiver<T>) {
 }
 
 /// Publishes the dispatcher's position each time it shares new log rows.
-async fn forward_positions(bus: Bus, tx: watch::Sender<i64>, shutdown: CancellationToken) {
-    let mut rx = bus.subscribe();
+async fn forward_positions(
+    dispatcher: Dispatcher,
+    tx: watch::Sender<i64>,
+    shutdown: CancellationToken,
+) {
+    let mut rx = dispatcher.subscribe();
     loop {
         let received = tokio::select! {
             _ = shutdown.cancelled() => return,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use super::log::{self, Filter, Release};
+use super::release_log::{self, Filter, Release};
 use crate::db::Db;
 use crate::error::Result;
 use crate::metrics::Metrics;
@@ -21,13 +21,13 @@ const RETRY: Duration = Duration::from_secs(1);
 const CAPACITY: usize = 1024;
 
 #[derive(Clone)]
-pub struct Bus {
+pub struct Dispatcher {
     tx: broadcast::Sender<Arc<Release>>,
     position: Arc<AtomicI64>,
     shutdown: CancellationToken,
 }
 
-impl Bus {
+impl Dispatcher {
     /// Starts the dispatcher at the current end of the log.
     /// `idle_check` is the longest wait without a wake-up before it looks at the log.
     pub async fn start(
@@ -37,13 +37,13 @@ impl Bus {
         shutdown: CancellationToken,
     ) -> Result<Self> {
         let (tx, _) = broadcast::channel(CAPACITY);
-        let bus = Bus {
+        let dispatcher = Dispatcher {
             tx,
-            position: Arc::new(AtomicI64::new(log::last_position(db.conn()).await?)),
+            position: Arc::new(AtomicI64::new(release_log::last_position(db.conn()).await?)),
             shutdown,
         };
-        tokio::spawn(bus.clone().dispatch(db, metrics, idle_check));
-        Ok(bus)
+        tokio::spawn(dispatcher.clone().dispatch(db, metrics, idle_check));
+        Ok(dispatcher)
     }
 
     /// The last position the dispatcher has shared.
@@ -116,6 +116,6 @@ impl Bus {
 
 /// Reads and loads one batch of the log after `position`.
 pub async fn read(db: &Db, position: i64, filter: &Filter) -> Result<Vec<Arc<Release>>> {
-    let events = log::after(db.conn(), position, filter, BATCH).await?;
-    log::load(db.conn(), events).await
+    let events = release_log::after(db.conn(), position, filter, BATCH).await?;
+    release_log::load(db.conn(), events).await
 }
