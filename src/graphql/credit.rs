@@ -8,9 +8,9 @@ use super::ids::{self, Kind};
 use super::installment::Installment;
 use super::loaders::{InstallmentId, Loaders, PersonId};
 use super::person::Person;
+use super::state;
 use crate::catalog::{self, CreditRole};
 use crate::error::Error;
-use crate::AppState;
 
 /// A person's part in one installment: cast (ACTOR) or crew.
 pub struct Credit(pub model::Model);
@@ -90,7 +90,7 @@ impl CreditMutation {
         )?;
         let person_id = ids::decode("input.personId", Kind::Person, &input.person_id)?;
         let added = catalog::credit::add(
-            &ctx.data_unchecked::<AppState>().db,
+            state::db(ctx),
             catalog::credit::NewCredit {
                 installment_id,
                 person_id,
@@ -108,7 +108,7 @@ impl CreditMutation {
     #[graphql(guard = "AdminGuard")]
     async fn remove_credit(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let row = ids::decode("id", Kind::Credit, &id)?;
-        catalog::credit::remove(&ctx.data_unchecked::<AppState>().db, row).await?;
+        catalog::credit::remove(state::db(ctx), row).await?;
         Ok(id)
     }
 }

@@ -11,10 +11,10 @@ use super::interview::Interview;
 use super::loaders::{CountKey, CountOf, CreditsOf, InterviewsOf, Loaders, Parent, SeriesId};
 use super::paging::{self, CountedConnection, TotalCount};
 use super::series::Series;
+use super::state;
 use crate::catalog::{self, CreditRole, InstallmentStatus};
 use crate::error::Error;
 use crate::releases;
-use crate::AppState;
 
 pub struct Installment(pub model::Model);
 
@@ -170,6 +170,23 @@ pub struct UpdateInstallmentInput {
     release_at: Option<DateTime<Utc>>,
 }
 
+impl From<UpdateInstallmentInput> for catalog::installment::InstallmentChanges {
+    fn from(input: UpdateInstallmentInput) -> Self {
+        let UpdateInstallmentInput {
+            title,
+            synopsis,
+            episode_count,
+            release_at,
+        } = input;
+        Self {
+            title,
+            synopsis,
+            episode_count,
+            release_at,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct InstallmentQuery;
 
@@ -201,7 +218,7 @@ impl InstallmentQuery {
                 released_before: f.released_before,
             },
         };
-        let (db, viewer) = (ctx.data_unchecked::<AppState>().db.conn(), viewer(ctx));
+        let (db, viewer) = (state::db(ctx).conn(), viewer(ctx));
         let page = catalog::installment::list(db, viewer, &filter, &args).await?;
         Ok(paging::connection(
             page,
@@ -224,7 +241,7 @@ impl InstallmentMutation {
     ) -> Result<Installment> {
         let series_id = ids::decode("input.seriesId", Kind::Series, &input.series_id)?;
         let created = catalog::installment::create(
-            &ctx.data_unchecked::<AppState>().db,
+            state::db(ctx),
             catalog::installment::NewInstallment {
                 series_id,
                 number: input.number,
@@ -247,17 +264,7 @@ impl InstallmentMutation {
         input: UpdateInstallmentInput,
     ) -> Result<Installment> {
         let id = ids::decode("id", Kind::Installment, &id)?;
-        let updated = catalog::installment::update(
-            &ctx.data_unchecked::<AppState>().db,
-            id,
-            catalog::installment::InstallmentChanges {
-                title: input.title,
-                synopsis: input.synopsis,
-                episode_count: input.episode_count,
-                release_at: input.release_at,
-            },
-        )
-        .await?;
+        let updated = catalog::installment::update(state::db(ctx), id, input.into()).await?;
         Ok(Installment(updated))
     }
 
@@ -272,8 +279,7 @@ impl InstallmentMutation {
         at: Option<DateTime<Utc>>,
     ) -> Result<Installment> {
         let id = ids::decode("id", Kind::Installment, &id)?;
-        let published =
-            releases::publish::publish(&ctx.data_unchecked::<AppState>().db, id, at).await?;
+        let published = releases::publish::publish(state::db(ctx), id, at).await?;
         Ok(Installment(published))
     }
 
@@ -281,7 +287,7 @@ impl InstallmentMutation {
     #[graphql(guard = "AdminGuard")]
     async fn unschedule_installment(&self, ctx: &Context<'_>, id: ID) -> Result<Installment> {
         let id = ids::decode("id", Kind::Installment, &id)?;
-        let draft = releases::publish::unschedule(&ctx.data_unchecked::<AppState>().db, id).await?;
+        let draft = releases::publish::unschedule(state::db(ctx), id).await?;
         Ok(Installment(draft))
     }
 
@@ -289,7 +295,7 @@ impl InstallmentMutation {
     #[graphql(guard = "AdminGuard")]
     async fn delete_installment(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let row = ids::decode("id", Kind::Installment, &id)?;
-        catalog::installment::delete(&ctx.data_unchecked::<AppState>().db, row).await?;
+        catalog::installment::delete(state::db(ctx), row).await?;
         Ok(id)
     }
 }

@@ -9,9 +9,9 @@ use super::ids::{self, Kind};
 use super::installment::Installment;
 use super::loaders::{InstallmentId, Loaders, ParticipantsOf};
 use super::person::Person;
+use super::state;
 use crate::catalog;
 use crate::error::Error;
-use crate::AppState;
 
 pub struct Interview(pub model::Model);
 
@@ -97,7 +97,7 @@ impl InterviewMutation {
             &input.participant_ids.unwrap_or_default(),
         )?;
         let created = catalog::interview::create(
-            &ctx.data_unchecked::<AppState>().db,
+            state::db(ctx),
             catalog::interview::NewInterview {
                 installment_id,
                 outlet: input.outlet,

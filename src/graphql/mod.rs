@@ -15,6 +15,7 @@ pub mod paging;
 pub mod person;
 pub mod release;
 pub mod series;
+pub mod state;
 pub mod webhook;
 
 use std::future::Future;

@@ -9,8 +9,8 @@ use super::installment::Installment;
 use super::interview::Interview;
 use super::person::Person;
 use super::series::Series;
+use super::state;
 use crate::catalog;
-use crate::AppState;
 
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID"))]
@@ -33,7 +33,7 @@ impl NodeQuery {
     /// too.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         let (kind, row) = ids::decode_any("id", &id)?;
-        let (db, viewer) = (ctx.data_unchecked::<AppState>().db.conn(), viewer(ctx));
+        let (db, viewer) = (state::db(ctx).conn(), viewer(ctx));
         Ok(match kind {
             Kind::Series => catalog::series::get(db, row)
                 .await?

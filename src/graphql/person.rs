@@ -9,8 +9,8 @@ use super::ids::{self, Kind};
 use super::interview::Interview;
 use super::loaders::{CountKey, CountOf, CreditsOf, InterviewsOf, Loaders, Parent};
 use super::paging::{self, CountedConnection, TotalCount};
+use super::state;
 use crate::catalog::{self, decode_list};
-use crate::AppState;
 
 pub struct Person(pub model::Model);
 
@@ -118,6 +118,38 @@ pub struct UpdatePersonInput {
     bio: Option<String>,
 }
 
+impl From<CreatePersonInput> for catalog::person::NewPerson {
+    fn from(
+        CreatePersonInput {
+            name,
+            known_for,
+            bio,
+        }: CreatePersonInput,
+    ) -> Self {
+        Self {
+            name,
+            known_for,
+            bio,
+        }
+    }
+}
+
+impl From<UpdatePersonInput> for catalog::person::PersonChanges {
+    fn from(
+        UpdatePersonInput {
+            name,
+            known_for,
+            bio,
+        }: UpdatePersonInput,
+    ) -> Self {
+        Self {
+            name,
+            known_for,
+            bio,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct PersonQuery;
 
@@ -137,7 +169,7 @@ impl PersonQuery {
         let filter = catalog::person::Filter {
             search: filter.and_then(|f| f.search),
         };
-        let db = ctx.data_unchecked::<AppState>().db.conn();
+        let db = state::db(ctx).conn();
         let page = catalog::person::list(db, &filter, &args).await?;
         Ok(paging::connection(page, TotalCount::People(filter), Person))
     }
@@ -150,15 +182,7 @@ pub struct PersonMutation;
 impl PersonMutation {
     #[graphql(guard = "AdminGuard")]
     async fn create_person(&self, ctx: &Context<'_>, input: CreatePersonInput) -> Result<Person> {
-        let created = catalog::person::create(
-            &ctx.data_unchecked::<AppState>().db,
-            catalog::person::NewPerson {
-                name: input.name,
-                known_for: input.known_for,
-                bio: input.bio,
-            },
-        )
-        .await?;
+        let created = catalog::person::create(state::db(ctx), input.into()).await?;
         Ok(Person(created))
     }
 
@@ -170,16 +194,7 @@ impl PersonMutation {
         input: UpdatePersonInput,
     ) -> Result<Person> {
         let id = ids::decode("id", Kind::Person, &id)?;
-        let updated = catalog::person::update(
-            &ctx.data_unchecked::<AppState>().db,
-            id,
-            catalog::person::PersonChanges {
-                name: input.name,
-                known_for: input.known_for,
-                bio: input.bio,
-            },
-        )
-        .await?;
+        let updated = catalog::person::update(state::db(ctx), id, input.into()).await?;
         Ok(Person(updated))
     }
 }

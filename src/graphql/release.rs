@@ -12,6 +12,7 @@ use super::ids::{self, Kind};
 use super::installment::Installment;
 use super::interview::Interview;
 use super::series::Series;
+use super::state;
 use crate::error::Error;
 use crate::releases::release_log::{self, EventKind, Release};
 use crate::releases::stream;
@@ -96,7 +97,7 @@ impl ReleaseQuery {
     ) -> Result<ReleaseEventConnection> {
         let args = super::paging::args(ctx, first, after, last, before)?;
         let filter = filter.unwrap_or_default().parse()?;
-        let db = ctx.data_unchecked::<AppState>().db.conn();
+        let db = state::db(ctx).conn();
         let page = release_log::list(db, &filter, &args).await?;
         let releases =
             release_log::load(db, page.items.into_iter().map(|(_, m)| m).collect()).await?;

@@ -8,8 +8,8 @@ use super::ids::{self, Kind};
 use super::installment::Installment;
 use super::loaders::{CountKey, CountOf, InstallmentsOf, LatestOf, Loaders};
 use super::paging::{self, CountedConnection, TotalCount};
+use super::state;
 use crate::catalog::{self, decode_list, InstallmentStatus};
-use crate::AppState;
 
 pub struct Series(pub model::Model);
 
@@ -124,13 +124,53 @@ pub struct UpdateSeriesInput {
     synopsis: Option<String>,
 }
 
+impl From<CreateSeriesInput> for catalog::series::NewSeries {
+    fn from(input: CreateSeriesInput) -> Self {
+        let CreateSeriesInput {
+            slug,
+            title,
+            original_title,
+            network,
+            genres,
+            synopsis,
+        } = input;
+        Self {
+            slug,
+            title,
+            original_title,
+            network,
+            genres,
+            synopsis,
+        }
+    }
+}
+
+impl From<UpdateSeriesInput> for catalog::series::SeriesChanges {
+    fn from(input: UpdateSeriesInput) -> Self {
+        let UpdateSeriesInput {
+            title,
+            original_title,
+            network,
+            genres,
+            synopsis,
+        } = input;
+        Self {
+            title,
+            original_title,
+            network,
+            genres,
+            synopsis,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct SeriesQuery;
 
 #[Object]
 impl SeriesQuery {
     async fn series_by_slug(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Series>> {
-        let db = ctx.data_unchecked::<AppState>().db.conn();
+        let db = state::db(ctx).conn();
         Ok(catalog::series::by_slug(db, &slug).await?.map(Series))
     }
 
@@ -152,7 +192,7 @@ impl SeriesQuery {
                 genre: f.genre,
             })
             .unwrap_or_default();
-        let db = ctx.data_unchecked::<AppState>().db.conn();
+        let db = state::db(ctx).conn();
         let page = catalog::series::list(db, &filter, &args).await?;
         Ok(paging::connection(page, TotalCount::Series(filter), Series))
     }
@@ -165,19 +205,7 @@ pub struct SeriesMutation;
 impl SeriesMutation {
     #[graphql(guard = "AdminGuard")]
     async fn create_series(&self, ctx: &Context<'_>, input: CreateSeriesInput) -> Result<Series> {
-        let db = &ctx.data_unchecked::<AppState>().db;
-        let created = catalog::series::create(
-            db,
-            catalog::series::NewSeries {
-                slug: input.slug,
-                title: input.title,
-                original_title: input.original_title,
-                network: input.network,
-                genres: input.genres,
-                synopsis: input.synopsis,
-            },
-        )
-        .await?;
+        let created = catalog::series::create(state::db(ctx), input.into()).await?;
         Ok(Series(created))
     }
 
@@ -189,19 +217,7 @@ impl SeriesMutation {
         input: UpdateSeriesInput,
     ) -> Result<Series> {
         let id = ids::decode("id", Kind::Series, &id)?;
-        let db = &ctx.data_unchecked::<AppState>().db;
-        let updated = catalog::series::update(
-            db,
-            id,
-            catalog::series::SeriesChanges {
-                title: input.title,
-                original_title: input.original_title,
-                network: input.network,
-                genres: input.genres,
-                synopsis: input.synopsis,
-            },
-        )
-        .await?;
+        let updated = catalog::series::update(state::db(ctx), id, input.into()).await?;
         Ok(Series(updated))
     }
 
@@ -209,7 +225,7 @@ impl SeriesMutation {
     #[graphql(guard = "AdminGuard")]
     async fn delete_series(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let row = ids::decode("id", Kind::Series, &id)?;
-        catalog::series::delete(&ctx.data_unchecked::<AppState>().db, row).await?;
+        catalog::series::delete(state::db(ctx), row).await?;
         Ok(id)
     }
 }

@@ -11,6 +11,7 @@ use super::guard::{Admin, AdminGuard};
 use super::ids::{self, Kind};
 use super::paging::{self, Cursor};
 use super::release::{ReleaseEvent, ReleaseFilter};
+use super::state;
 use crate::error::Error;
 use crate::releases::release_log::{self, EventKind, Release};
 use crate::webhooks::{record, store};
@@ -68,7 +69,7 @@ impl Webhook {
         before: Option<String>,
     ) -> Result<WebhookDeliveryConnection> {
         let args = paging::args(ctx, first, after, last, before)?;
-        let db = ctx.data_unchecked::<AppState>().db.conn();
+        let db = state::db(ctx).conn();
         let page = record::history(db, self.0.id, &args).await?;
         let mut conn = Connection::new(page.has_previous, page.has_next);
         conn.edges
@@ -159,7 +160,7 @@ pub struct WebhookCount;
 impl WebhookCount {
     /// The number of items in the whole list, across all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
-        Ok(store::count(ctx.data_unchecked::<AppState>().db.conn()).await?)
+        Ok(store::count(state::db(ctx).conn()).await?)
     }
 }
 
@@ -193,7 +194,7 @@ pub async fn node(ctx: &Context<'_>, id: i64) -> Result<Option<Webhook>> {
     if ctx.data_opt::<Admin>().is_none() {
         return Err(Error::Unauthenticated.into());
     }
-    let db = ctx.data_unchecked::<AppState>().db.conn();
+    let db = state::db(ctx).conn();
     Ok(store::get(db, id).await?.map(Webhook))
 }
 
@@ -216,7 +217,7 @@ impl WebhookQuery {
         before: Option<String>,
     ) -> Result<WebhookConnection> {
         let args = paging::args(ctx, first, after, last, before)?;
-        let db = ctx.data_unchecked::<AppState>().db.conn();
+        let db = state::db(ctx).conn();
         let page = store::list(db, &args).await?;
         let mut conn =
             Connection::with_additional_fields(page.has_previous, page.has_next, WebhookCount);
