@@ -57,7 +57,7 @@ impl Key {
 
 impl PageArgs {
     /// Fetch direction and row limit (one more than needed, to see the next page).
-    fn plan(&self) -> (Order, u64) {
+    pub(crate) fn plan(&self) -> (Order, u64) {
         match (self.first, self.last) {
             (Some(first), _) => (Order::Asc, first + 1),
             (None, Some(last)) => (Order::Desc, last + 1),
@@ -66,7 +66,7 @@ impl PageArgs {
     }
 
     /// Turns rows fetched by `plan` into a page.
-    fn finish<T>(&self, mut rows: Vec<(i64, T)>) -> Page<T> {
+    pub(crate) fn finish<T>(&self, mut rows: Vec<(i64, T)>) -> Page<T> {
         let mut page = Page {
             items: Vec::new(),
             has_previous: self.after.is_some(),

@@ -221,31 +221,26 @@ impl Deliverer {
         } else {
             None
         };
-        if let Some(reason) = reason {
-            tracing::warn!(
-                webhook = %self.webhook,
-                event = %cursor,
-                attempt = attempt.attempt,
-                status = ?answer.status,
-                error = %error,
-                reason = %reason,
-                "webhook delivery failed; endpoint disabled"
-            );
-            record::disable(&shared.db, &attempt, &reason).await?;
-            return Ok(Step::Stop(false));
-        }
         let config = &shared.config;
         let wait = retry::backoff(attempt.attempt as u32, config.retry_min, config.retry_max);
-        let next = now() + wait;
+        let then = match &reason {
+            Some(reason) => format!("endpoint disabled: {reason}"),
+            None => format!("retry in {} ms", wait.as_millis()),
+        };
         tracing::warn!(
             webhook = %self.webhook,
             event = %cursor,
             attempt = attempt.attempt,
             status = ?answer.status,
             error = %error,
-            retry_in_ms = wait.as_millis() as u64,
-            "webhook delivery failed; will retry"
+            then = %then,
+            "webhook delivery failed"
         );
+        if let Some(reason) = reason {
+            record::disable(&shared.db, &attempt, &reason).await?;
+            return Ok(Step::Stop(false));
+        }
+        let next = now() + wait;
         record::failed(
             &shared.db,
             &shared.owner,

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use entity::webhook;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query};
-use sea_orm::{ColumnTrait, Condition, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseBackend, EntityTrait, QueryFilter, QuerySelect, UpdateMany,
+};
 
 use crate::db::Db;
 use crate::error::Result;
@@ -71,10 +73,9 @@ pub async fn renew(db: &Db, owner: &str, until: DateTime<Utc>) -> Result<u64> {
     Ok(renewed.rows_affected)
 }
 
-/// Gives up this process's lease on endpoint `id`, so that another can take it now.
-pub async fn release(db: &Db, owner: &str, id: i64) -> Result<()> {
-    let txn = db.begin_write().await?;
-    webhook::Entity::update_many()
+/// `update`, also leaving the endpoint held by nobody.
+pub(super) fn unleased(update: UpdateMany<webhook::Entity>) -> UpdateMany<webhook::Entity> {
+    update
         .col_expr(
             webhook::Column::LeaseOwner,
             Expr::value(Option::<String>::None),
@@ -83,6 +84,12 @@ pub async fn release(db: &Db, owner: &str, id: i64) -> Result<()> {
             webhook::Column::LeaseExpiresAt,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
+}
+
+/// Gives up this process's lease on endpoint `id`, so that another can take it now.
+pub async fn release(db: &Db, owner: &str, id: i64) -> Result<()> {
+    let txn = db.begin_write().await?;
+    unleased(webhook::Entity::update_many())
         .filter(webhook::Column::Id.eq(id))
         .filter(webhook::Column::LeaseOwner.eq(owner))
         .exec(&*txn)

@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use entity::{release_event, webhook, webhook_delivery};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, Set, UpdateMany,
 };
 
-use super::store;
+use super::{lease, store};
 use crate::catalog::now;
 use crate::catalog::paging::{Page, PageArgs};
 use crate::db::{Db, WriteTxn};
@@ -61,18 +61,23 @@ async fn insert(
     Ok(())
 }
 
-/// A 2xx: records it and moves the cursor from `from` to the event, in one
-/// transaction. False when the cursor was no longer at `from` (another deliverer
-/// recorded it first) or the endpoint is gone.
-pub async fn acknowledged(db: &Db, from: i64, attempt: &Attempt) -> Result<bool> {
-    let txn = db.begin_write().await?;
-    let moved = webhook::Entity::update_many()
-        .col_expr(webhook::Column::Cursor, Expr::value(attempt.event_id))
+/// `update`, also clearing the endpoint's count of failed attempts.
+fn no_failures(update: UpdateMany<webhook::Entity>) -> UpdateMany<webhook::Entity> {
+    update
         .col_expr(webhook::Column::Attempts, Expr::value(0))
         .col_expr(
             webhook::Column::FailingSince,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
+}
+
+/// A 2xx: records it and moves the cursor from `from` to the event, in one
+/// transaction. False when the cursor was no longer at `from` (another deliverer
+/// recorded it first) or the endpoint is gone.
+pub async fn acknowledged(db: &Db, from: i64, attempt: &Attempt) -> Result<bool> {
+    let txn = db.begin_write().await?;
+    let moved = no_failures(webhook::Entity::update_many())
+        .col_expr(webhook::Column::Cursor, Expr::value(attempt.event_id))
         .col_expr(webhook::Column::NextAttemptAt, Expr::value(now()))
         .filter(webhook::Column::Id.eq(attempt.webhook_id))
         .filter(webhook::Column::Cursor.eq(from))
@@ -114,22 +119,9 @@ pub async fn failed(
 /// The endpoint answered 410 or exhausted its retry budget: disables it with `reason`.
 pub async fn disable(db: &Db, attempt: &Attempt, reason: &str) -> Result<()> {
     let txn = db.begin_write().await?;
-    let changed = webhook::Entity::update_many()
+    let changed = lease::unleased(no_failures(webhook::Entity::update_many()))
         .col_expr(webhook::Column::Enabled, Expr::value(false))
         .col_expr(webhook::Column::DisabledReason, Expr::value(reason))
-        .col_expr(webhook::Column::Attempts, Expr::value(0))
-        .col_expr(
-            webhook::Column::FailingSince,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
-            webhook::Column::LeaseOwner,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            webhook::Column::LeaseExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
         .col_expr(webhook::Column::UpdatedAt, Expr::value(now()))
         .filter(webhook::Column::Id.eq(attempt.webhook_id))
         .exec(&*txn)
@@ -168,39 +160,14 @@ pub async fn list(
     if let Some(before) = args.before {
         select = select.filter(id.gt(before));
     }
-    let mut page = Page {
-        items: Vec::new(),
-        has_previous: args.after.is_some(),
-        has_next: args.before.is_some(),
+    // Newest first: the keyset order of `catalog::paging`, reversed.
+    let (order, limit) = args.plan();
+    let order = match order {
+        Order::Asc => Order::Desc,
+        _ => Order::Asc,
     };
-    let mut rows: Vec<(i64, webhook_delivery::Model)> = match (args.first, args.last) {
-        (Some(first), last) => {
-            let mut rows = select.order_by_desc(id).limit(first + 1).all(db).await?;
-            if rows.len() as u64 > first {
-                rows.truncate(first as usize);
-                page.has_next = true;
-            }
-            if let Some(last) = last {
-                if rows.len() as u64 > last {
-                    rows.drain(..rows.len() - last as usize);
-                    page.has_previous = true;
-                }
-            }
-            rows.into_iter().map(|m| (m.id, m)).collect()
-        }
-        (None, Some(last)) => {
-            let mut rows = select.order_by_asc(id).limit(last + 1).all(db).await?;
-            if rows.len() as u64 > last {
-                rows.truncate(last as usize);
-                page.has_previous = true;
-            }
-            rows.reverse();
-            rows.into_iter().map(|m| (m.id, m)).collect()
-        }
-        (None, None) => Vec::new(),
-    };
-    page.items.append(&mut rows);
-    Ok(page)
+    let rows = select.order_by(id, order).limit(limit).all(db).await?;
+    Ok(args.finish(rows.into_iter().map(|m| (m.id, m)).collect()))
 }
 
 /// The release events the attempts delivered, by position.
