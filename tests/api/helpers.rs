@@ -54,6 +54,18 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A fresh database holding the demo data, seeded before any server runs on it
+    /// (on SQLite, a second writer beside a running server can be refused as busy).
+    pub async fn seeded(backend: Backend) -> TestDb {
+        let db = TestDb::new(backend).await;
+        let conn = premiere::db::Db::connect(&db.url, &settings(&db.url))
+            .await
+            .expect("connect");
+        premiere::seed::seed(&conn).await.expect("seed");
+        conn.conn().clone().close().await.expect("close");
+        db
+    }
+
     pub async fn new(backend: Backend) -> TestDb {
         match backend {
             Backend::Sqlite => {
@@ -167,12 +179,7 @@ impl TestApp {
 
     /// A server over a fresh database holding the demo data.
     pub async fn spawn_seeded(backend: Backend) -> TestApp {
-        let app = TestApp::spawn(backend).await;
-        let db = premiere::db::Db::connect(&app.db.url, &settings(&app.db.url))
-            .await
-            .expect("connect");
-        premiere::seed::seed(&db).await.expect("seed");
-        app
+        TestApp::spawn_on(TestDb::seeded(backend).await, |_| {}).await
     }
 
     /// A server over `db`, with settings adjusted by `tweak`.
