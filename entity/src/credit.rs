@@ -1,5 +1,26 @@
 use sea_orm::entity::prelude::*;
 
+/// What a person did on an installment.
+// Stored as text; a stored value that is none of these fails the read (it is never
+// taken for OTHER). Not a doc comment: the doc is the GraphQL description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum CreditRole {
+    #[sea_orm(string_value = "ACTOR")]
+    Actor,
+    #[sea_orm(string_value = "DIRECTOR")]
+    Director,
+    #[sea_orm(string_value = "WRITER")]
+    Writer,
+    #[sea_orm(string_value = "COMPOSER")]
+    Composer,
+    #[sea_orm(string_value = "PRODUCER")]
+    Producer,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "credit")]
 pub struct Model {
@@ -7,8 +28,7 @@ pub struct Model {
     pub id: i64,
     pub installment_id: i64,
     pub person_id: i64,
-    /// ACTOR, DIRECTOR, WRITER, COMPOSER, PRODUCER or OTHER.
-    pub role: String,
+    pub role: CreditRole,
     pub character: Option<String>,
     pub character_description: Option<String>,
     pub billing: Option<i32>,

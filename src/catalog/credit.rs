@@ -38,7 +38,7 @@ pub struct NewCredit {
 fn of_role(viewer: Viewer, role: Option<CreditRole>) -> sea_orm::Select<credit::Entity> {
     let select = viewer.credits(credit::Entity::find());
     match role {
-        Some(role) => select.filter(credit::Column::Role.eq(role.as_str())),
+        Some(role) => select.filter(credit::Column::Role.eq(role)),
         None => select,
     }
 }
@@ -128,7 +128,7 @@ pub async fn add(db: &Db, input: NewCredit) -> Result<credit::Model> {
     let exists = credit::Entity::find()
         .filter(credit::Column::InstallmentId.eq(input.installment_id))
         .filter(credit::Column::PersonId.eq(input.person_id))
-        .filter(credit::Column::Role.eq(input.role.as_str()))
+        .filter(credit::Column::Role.eq(input.role))
         .filter(match &character {
             Some(c) => credit::Column::Character.eq(c.as_str()),
             None => credit::Column::Character.is_null(),
@@ -144,7 +144,7 @@ pub async fn add(db: &Db, input: NewCredit) -> Result<credit::Model> {
     let model = credit::ActiveModel {
         installment_id: Set(input.installment_id),
         person_id: Set(input.person_id),
-        role: Set(input.role.as_str().to_string()),
+        role: Set(input.role),
         character: Set(character),
         character_description: Set(character_description),
         billing: Set(billing),

@@ -65,5 +65,5 @@ impl Viewer {
 }
 
 fn released() -> sea_orm::sea_query::SimpleExpr {
-    installment::Column::Status.eq(InstallmentStatus::Published.as_str())
+    installment::Column::Status.eq(InstallmentStatus::Published)
 }

@@ -65,7 +65,7 @@ fn filtered(viewer: Viewer, filter: &Filter) -> Result<sea_orm::Select<installme
         select = select.filter(installment::Column::SeriesId.eq(series_id));
     }
     if let Some(status) = filter.status {
-        select = select.filter(installment::Column::Status.eq(status.as_str()));
+        select = select.filter(installment::Column::Status.eq(status));
     }
     // `releaseAt` is the planned or actual release time (a back-catalogue installment
     // published today may have been released years ago).
@@ -87,7 +87,7 @@ fn of_status(
 ) -> sea_orm::Select<installment::Entity> {
     let select = viewer.installments(installment::Entity::find());
     match status {
-        Some(status) => select.filter(installment::Column::Status.eq(status.as_str())),
+        Some(status) => select.filter(installment::Column::Status.eq(status)),
         None => select,
     }
 }
@@ -214,7 +214,7 @@ pub async fn create(db: &Db, input: NewInstallment) -> Result<installment::Model
         title: Set(title.unwrap_or_else(|| format!("{} #{number}", series.title))),
         synopsis: Set(synopsis),
         episode_count: Set(episode_count),
-        status: Set(status.as_str().to_string()),
+        status: Set(status),
         release_at: Set(if published {
             input.release_at.or(Some(at))
         } else {
@@ -261,7 +261,7 @@ pub async fn update(db: &Db, id: i64, changes: InstallmentChanges) -> Result<ins
     let current = get(&*txn, id)
         .await?
         .ok_or_else(|| Error::not_found("installment", "id"))?;
-    let status = InstallmentStatus::parse(&current.status);
+    let status = current.status;
     let mut active: installment::ActiveModel = current.into();
     if let Some(title) = title {
         active.title = Set(title);
@@ -297,7 +297,7 @@ pub async fn delete(db: &Db, id: i64) -> Result<()> {
     let current = get(&*txn, id)
         .await?
         .ok_or_else(|| Error::not_found("installment", "id"))?;
-    if InstallmentStatus::parse(&current.status) == InstallmentStatus::Published {
+    if current.status == InstallmentStatus::Published {
         return Err(Error::Conflict(
             "a published installment cannot be deleted".into(),
         ));

@@ -197,7 +197,7 @@ pub async fn create(db: &Db, input: NewInterview) -> Result<interview::Model> {
         .insert(&*txn)
         .await?;
     }
-    if InstallmentStatus::parse(&target.status) == InstallmentStatus::Published {
+    if target.status == InstallmentStatus::Published {
         release_log::append(
             &mut txn,
             EventKind::InterviewPublished,

@@ -1,5 +1,6 @@
 //! Operations on series, installments, people, credits and interviews: validation
-//! and transactions. No GraphQL types here beyond the two shared enums.
+//! and transactions. The stored enums (status, role) are the
+//! entity crate's, which are also the GraphQL enums.
 
 pub mod credit;
 pub mod embargo;
@@ -13,70 +14,8 @@ pub mod validate;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, LikeExpr, SimpleExpr};
 
-/// Publication state of an installment. DRAFT and SCHEDULED ones are under embargo:
-/// only visible with an admin credential.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum InstallmentStatus {
-    /// Being prepared; invisible to release alerts.
-    Draft,
-    /// Will be published automatically at `releaseAt`.
-    Scheduled,
-    /// Released; a release alert was emitted exactly once.
-    Published,
-}
-
-impl InstallmentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InstallmentStatus::Draft => "DRAFT",
-            InstallmentStatus::Scheduled => "SCHEDULED",
-            InstallmentStatus::Published => "PUBLISHED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "PUBLISHED" => InstallmentStatus::Published,
-            "SCHEDULED" => InstallmentStatus::Scheduled,
-            _ => InstallmentStatus::Draft,
-        }
-    }
-}
-
-/// What a person did on an installment.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CreditRole {
-    Actor,
-    Director,
-    Writer,
-    Composer,
-    Producer,
-    Other,
-}
-
-impl CreditRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CreditRole::Actor => "ACTOR",
-            CreditRole::Director => "DIRECTOR",
-            CreditRole::Writer => "WRITER",
-            CreditRole::Composer => "COMPOSER",
-            CreditRole::Producer => "PRODUCER",
-            CreditRole::Other => "OTHER",
-        }
-    }
-
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "ACTOR" => CreditRole::Actor,
-            "DIRECTOR" => CreditRole::Director,
-            "WRITER" => CreditRole::Writer,
-            "COMPOSER" => CreditRole::Composer,
-            "PRODUCER" => CreditRole::Producer,
-            _ => CreditRole::Other,
-        }
-    }
-}
+pub use entity::credit::CreditRole;
+pub use entity::installment::InstallmentStatus;
 
 /// The current time as stored: UTC, whole microseconds.
 pub fn now() -> DateTime<Utc> {

@@ -205,7 +205,7 @@ pub async fn delete(db: &Db, id: i64) -> Result<()> {
         .ok_or_else(|| Error::not_found("series", "id"))?;
     let published = installment::Entity::find()
         .filter(installment::Column::SeriesId.eq(id))
-        .filter(installment::Column::Status.eq(InstallmentStatus::Published.as_str()))
+        .filter(installment::Column::Status.eq(InstallmentStatus::Published))
         .count(&*txn)
         .await?;
     if published > 0 {

@@ -41,7 +41,7 @@ impl Credit {
     }
 
     async fn role(&self) -> CreditRole {
-        CreditRole::parse(&self.0.role)
+        self.0.role
     }
 
     /// The character an ACTOR plays, e.g. `Do Hyeonseo`.

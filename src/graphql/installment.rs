@@ -54,7 +54,7 @@ impl Installment {
     }
 
     async fn status(&self) -> InstallmentStatus {
-        InstallmentStatus::parse(&self.0.status)
+        self.0.status
     }
 
     /// Planned or actual release time.

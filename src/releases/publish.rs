@@ -17,7 +17,7 @@ pub async fn publish(db: &Db, id: i64, at: Option<DateTime<Utc>>) -> Result<inst
     let current = catalog::installment::get(&*txn, id)
         .await?
         .ok_or_else(|| Error::not_found("installment", "id"))?;
-    if InstallmentStatus::parse(&current.status) == InstallmentStatus::Published {
+    if current.status == InstallmentStatus::Published {
         return Ok(current);
     }
     let moment = now();
@@ -26,12 +26,12 @@ pub async fn publish(db: &Db, id: i64, at: Option<DateTime<Utc>>) -> Result<inst
             installment::Entity::update_many()
                 .col_expr(
                     installment::Column::Status,
-                    Expr::value(InstallmentStatus::Scheduled.as_str()),
+                    Expr::value(InstallmentStatus::Scheduled),
                 )
                 .col_expr(installment::Column::ReleaseAt, Expr::value(at))
                 .col_expr(installment::Column::UpdatedAt, Expr::value(moment))
                 .filter(installment::Column::Id.eq(id))
-                .filter(installment::Column::Status.ne(InstallmentStatus::Published.as_str()))
+                .filter(installment::Column::Status.ne(InstallmentStatus::Published))
                 .exec(&*txn)
                 .await?;
             let model = reread(&*txn, id).await?;
@@ -59,7 +59,7 @@ pub async fn unschedule(db: &Db, id: i64) -> Result<installment::Model> {
     let current = catalog::installment::get(&*txn, id)
         .await?
         .ok_or_else(|| Error::not_found("installment", "id"))?;
-    match InstallmentStatus::parse(&current.status) {
+    match current.status {
         InstallmentStatus::Draft => Ok(current),
         InstallmentStatus::Published => Err(Error::Conflict(
             "the installment is already published".into(),
@@ -68,11 +68,11 @@ pub async fn unschedule(db: &Db, id: i64) -> Result<installment::Model> {
             installment::Entity::update_many()
                 .col_expr(
                     installment::Column::Status,
-                    Expr::value(InstallmentStatus::Draft.as_str()),
+                    Expr::value(InstallmentStatus::Draft),
                 )
                 .col_expr(installment::Column::UpdatedAt, Expr::value(now()))
                 .filter(installment::Column::Id.eq(id))
-                .filter(installment::Column::Status.eq(InstallmentStatus::Scheduled.as_str()))
+                .filter(installment::Column::Status.eq(InstallmentStatus::Scheduled))
                 .exec(&*txn)
                 .await?;
             let model = reread(&*txn, id).await?;
@@ -101,7 +101,7 @@ async fn claim(
     let mut update = installment::Entity::update_many()
         .col_expr(
             installment::Column::Status,
-            Expr::value(InstallmentStatus::Published.as_str()),
+            Expr::value(InstallmentStatus::Published),
         )
         .col_expr(installment::Column::PublishedAt, Expr::value(moment))
         .col_expr(
@@ -118,11 +118,9 @@ async fn claim(
         .filter(installment::Column::Id.eq(id));
     update = match due_by {
         Some(due_by) => update
-            .filter(installment::Column::Status.eq(InstallmentStatus::Scheduled.as_str()))
+            .filter(installment::Column::Status.eq(InstallmentStatus::Scheduled))
             .filter(installment::Column::ReleaseAt.lte(due_by)),
-        None => {
-            update.filter(installment::Column::Status.ne(InstallmentStatus::Published.as_str()))
-        }
+        None => update.filter(installment::Column::Status.ne(InstallmentStatus::Published)),
     };
     Ok(update.exec(db).await?.rows_affected == 1)
 }
@@ -135,7 +133,7 @@ pub async fn publish_due(db: &Db) -> Result<Vec<f64>> {
         .select_only()
         .column(installment::Column::Id)
         .column(installment::Column::ReleaseAt)
-        .filter(installment::Column::Status.eq(InstallmentStatus::Scheduled.as_str()))
+        .filter(installment::Column::Status.eq(InstallmentStatus::Scheduled))
         .filter(installment::Column::ReleaseAt.lte(moment))
         .order_by_asc(installment::Column::ReleaseAt)
         .into_tuple()
@@ -162,7 +160,7 @@ pub async fn next_due(db: &Db) -> Result<Option<DateTime<Utc>>> {
     let next: Option<Option<DateTime<Utc>>> = installment::Entity::find()
         .select_only()
         .column_as(installment::Column::ReleaseAt.min(), "next")
-        .filter(installment::Column::Status.eq(InstallmentStatus::Scheduled.as_str()))
+        .filter(installment::Column::Status.eq(InstallmentStatus::Scheduled))
         .into_tuple()
         .one(db.conn())
         .await?;

@@ -21,35 +21,7 @@ pub const KEY: Key = Key {
     column: "id",
 };
 
-/// What happened.
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[graphql(name = "ReleaseEventKind")]
-pub enum EventKind {
-    /// An installment became PUBLISHED (immediately or by its schedule).
-    InstallmentPublished,
-    /// A published installment's details changed.
-    InstallmentUpdated,
-    /// An interview about a published installment was added.
-    InterviewPublished,
-}
-
-impl EventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::InstallmentPublished => "INSTALLMENT_PUBLISHED",
-            EventKind::InstallmentUpdated => "INSTALLMENT_UPDATED",
-            EventKind::InterviewPublished => "INTERVIEW_PUBLISHED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "INSTALLMENT_UPDATED" => EventKind::InstallmentUpdated,
-            "INTERVIEW_PUBLISHED" => EventKind::InterviewPublished,
-            _ => EventKind::InstallmentPublished,
-        }
-    }
-}
+pub use entity::release_event::EventKind;
 
 /// Arbitrary but fixed key of the PostgreSQL advisory lock that orders appends.
 const APPEND_LOCK: i64 = 0x7072_656d_6965_7265;
@@ -70,7 +42,7 @@ pub async fn append(
             .await?;
     }
     let row = release_event::ActiveModel {
-        kind: Set(kind.as_str().to_string()),
+        kind: Set(kind),
         series_id: Set(installment.series_id),
         installment_id: Set(installment.id),
         interview_id: Set(interview_id),
@@ -99,8 +71,7 @@ impl Filter {
                 select.filter(release_event::Column::SeriesId.is_in(series_ids.iter().copied()));
         }
         if let Some(kinds) = &self.kinds {
-            select =
-                select.filter(release_event::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())));
+            select = select.filter(release_event::Column::Kind.is_in(kinds.iter().copied()));
         }
         if let Some(person_ids) = &self.person_ids {
             select = select.filter(
@@ -127,7 +98,7 @@ impl Filter {
             && self
                 .kinds
                 .as_ref()
-                .is_none_or(|kinds| kinds.iter().any(|k| k.as_str() == event.kind))
+                .is_none_or(|kinds| kinds.contains(&event.kind))
             && self
                 .person_ids
                 .as_ref()
@@ -148,7 +119,7 @@ pub struct Release {
 
 impl Release {
     pub fn kind(&self) -> EventKind {
-        EventKind::parse(&self.event.kind)
+        self.event.kind
     }
 }
 

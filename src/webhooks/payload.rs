@@ -62,7 +62,7 @@ pub fn body(release: &Release) -> Vec<u8> {
                 "title": installment.title,
                 "synopsis": installment.synopsis,
                 "episodeCount": installment.episode_count,
-                "status": installment.status,
+                "status": installment.status.as_str(),
                 "releaseAt": optional_time(installment.release_at),
                 "publishedAt": optional_time(installment.published_at),
             },

@@ -70,8 +70,17 @@ pub fn filter_of(model: &webhook::Model) -> Option<Filter> {
         person_ids: stored.person_ids,
         kinds: stored
             .kinds
-            .map(|kinds| kinds.iter().map(|k| EventKind::parse(k)).collect()),
+            .map(|kinds| kinds.iter().filter_map(|k| stored_kind(model, k)).collect()),
     })
+}
+
+/// A kind of a stored filter; an unknown one is logged and left out (never read as
+/// another kind).
+fn stored_kind(model: &webhook::Model, stored: &str) -> Option<EventKind> {
+    use sea_orm::ActiveEnum;
+    EventKind::try_from_value(&stored.to_string())
+        .inspect_err(|err| tracing::error!(webhook = model.id, error = %err, "unknown event kind in a stored filter"))
+        .ok()
 }
 
 /// The secrets that sign a delivery made at `at`: the current one, and the one before

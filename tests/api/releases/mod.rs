@@ -7,4 +7,5 @@ mod peers;
 mod publish;
 mod resume;
 mod scheduler;
+mod stored;
 mod subscription;
