@@ -15,10 +15,12 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::catalog::write::Writer;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::http::write_timeout;
 use crate::metrics::Metrics;
+use crate::releases::outbox::{self, Wakeups};
 use crate::releases::{dispatcher::Dispatcher, listener, scheduler};
 use crate::webhooks::{self, worker::Worker};
 use crate::{seed, AppState};
@@ -40,30 +42,37 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let target = db::target(&settings);
         let db = Db::connect(&target.url, &settings).await?;
+        let wakeups = Wakeups::default();
+        let writer = outbox::writer(&db, settings.clock.clone(), &wakeups);
         if target.created_default {
-            seed::seed(&db).await?;
+            seed::seed_with(&writer).await?;
         }
         let listener = TcpListener::bind(settings.listen).await?;
-        Self::with_listener(settings, db, listener).await
+        Self::with_listener(settings, writer, wakeups, listener).await
     }
 
     async fn with_listener(
         settings: Settings,
-        db: Db,
+        writer: Writer,
+        wakeups: Wakeups,
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
+        let db = writer.db().clone();
         let shutdown = CancellationToken::new();
         let metrics = Metrics::new(db.statement_counter());
+        let tasks = TaskTracker::new();
         let dispatcher = Dispatcher::start(
             db.clone(),
+            wakeups.clone(),
             metrics.clone(),
             Duration::from_secs(settings.log_idle_check_secs),
             shutdown.clone(),
+            &tasks,
         )
         .await?;
-        let tasks = TaskTracker::new();
-        tasks.spawn(scheduler::spawn(
-            db.clone(),
+        tasks.spawn(scheduler::run(
+            writer.clone(),
+            wakeups.clone(),
             metrics.clone(),
             shutdown.clone(),
         ));
@@ -81,8 +90,8 @@ impl Application {
         if let (sea_orm::DatabaseBackend::Postgres, Some(url)) =
             (db.backend(), &settings.database_url)
         {
-            tasks.spawn(listener::spawn(
-                db.clone(),
+            tasks.spawn(listener::run(
+                wakeups.clone(),
                 url.clone(),
                 metrics.clone(),
                 shutdown.clone(),
@@ -97,6 +106,7 @@ impl Application {
         };
         let state = AppState {
             db,
+            writer,
             settings: Arc::new(settings),
             dispatcher,
             metrics,

@@ -240,6 +240,11 @@ pub struct Settings {
     )]
     pub log_idle_check_secs: u64,
 
+    /// The clock publishing and the scheduler go by: the system clock, or a
+    /// `ManualClock` a test sets. Not a flag or variable.
+    #[arg(skip)]
+    pub clock: crate::clock::Clock,
+
     /// Largest number of open subscriber connections per process: WebSocket
     /// connections and SSE and multipart streams together; more get 503.
     #[arg(

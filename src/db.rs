@@ -1,5 +1,7 @@
-//! The database handle: connection pool, migrations, write transactions and the
-//! statement counter behind `/metrics`.
+//! The database handle: connection pool, migrations, the SQLite write lock behind
+//! write transactions, and the statement counter behind `/metrics`. What a write owes
+//! others (the release log, NOTIFY, wake-ups) is `catalog::write` and
+//! `releases::outbox`, not this.
 
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,14 +19,6 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::config::{Settings, DEFAULT_DATABASE_FILE};
 use crate::error::{Error, Result};
 
-/// PostgreSQL channel notified when a transaction appended to the release log.
-pub const LOG_CHANNEL: &str = "premiere_release_log";
-/// PostgreSQL channel notified when a release time was set or changed.
-pub const SCHEDULE_CHANNEL: &str = "premiere_schedule";
-
-/// Wakes whoever reads the release log once a transaction that appended to it commits.
-pub type LogWakeup = Arc<tokio::sync::Notify>;
-
 /// A cheap-to-clone handle on the database.
 #[derive(Clone)]
 pub struct Db {
@@ -33,8 +27,6 @@ pub struct Db {
     /// of failing with SQLITE_BUSY. `None` on PostgreSQL.
     write_lock: Option<Arc<Mutex<()>>>,
     statements: Arc<AtomicU64>,
-    log_wakeup: LogWakeup,
-    schedule_wakeup: LogWakeup,
 }
 
 /// Where the database is and whether it was just created.
@@ -95,8 +87,6 @@ impl Db {
             conn,
             write_lock,
             statements,
-            log_wakeup: Arc::default(),
-            schedule_wakeup: Arc::default(),
         })
     }
 
@@ -118,25 +108,6 @@ impl Db {
         self.statements.clone()
     }
 
-    pub fn log_wakeup(&self) -> LogWakeup {
-        self.log_wakeup.clone()
-    }
-
-    /// Wakes the scheduler of this process.
-    pub fn schedule_wakeup(&self) -> LogWakeup {
-        self.schedule_wakeup.clone()
-    }
-
-    /// Tells the scheduler that a release time was set, changed or removed.
-    pub fn schedule_changed(&self) {
-        self.schedule_wakeup.notify_one();
-    }
-
-    /// Wakes the dispatcher of this process (used by the PostgreSQL listener).
-    pub fn log_appended(&self) {
-        self.log_wakeup.notify_one();
-    }
-
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
         self.conn.ping().await.is_ok()
@@ -149,12 +120,7 @@ impl Db {
             None => None,
         };
         let txn = self.conn.begin().await?;
-        Ok(WriteTxn {
-            txn,
-            _guard: guard,
-            appended_to_log: false,
-            log_wakeup: self.log_wakeup.clone(),
-        })
+        Ok(WriteTxn { txn, _guard: guard })
     }
 }
 
@@ -190,41 +156,11 @@ async fn migrate(conn: &DatabaseConnection) -> anyhow::Result<()> {
 pub struct WriteTxn {
     txn: DatabaseTransaction,
     _guard: Option<OwnedMutexGuard<()>>,
-    appended_to_log: bool,
-    log_wakeup: LogWakeup,
 }
 
 impl WriteTxn {
-    /// Marks that this transaction appended to the release log, so that commit
-    /// wakes the readers of the log. On PostgreSQL it also sends `NOTIFY`, which
-    /// other replicas receive exactly when the rows become visible.
-    pub async fn appended_to_log(&mut self) -> Result<()> {
-        if !self.appended_to_log && self.txn.get_database_backend() == DatabaseBackend::Postgres {
-            self.txn
-                .execute_unprepared(&format!("NOTIFY {LOG_CHANNEL}"))
-                .await?;
-        }
-        self.appended_to_log = true;
-        Ok(())
-    }
-
-    /// Tells the schedulers of every replica that a release time changed; on PostgreSQL
-    /// the notification is delivered at commit.
-    pub async fn schedule_changed(&self) -> Result<()> {
-        if self.txn.get_database_backend() == DatabaseBackend::Postgres {
-            self.txn
-                .execute_unprepared(&format!("NOTIFY {SCHEDULE_CHANNEL}"))
-                .await?;
-        }
-        Ok(())
-    }
-
     pub async fn commit(self) -> Result<()> {
-        self.txn.commit().await.map_err(Error::from)?;
-        if self.appended_to_log {
-            self.log_wakeup.notify_one();
-        }
-        Ok(())
+        self.txn.commit().await.map_err(Error::from)
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod catalog;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -22,6 +23,8 @@ pub use config::Settings;
 #[derive(Clone)]
 pub struct AppState {
     pub db: db::Db,
+    /// Opens catalogue writes (their events go to the release outbox).
+    pub writer: catalog::write::Writer,
     pub settings: Arc<Settings>,
     pub dispatcher: releases::dispatcher::Dispatcher,
     pub metrics: metrics::Metrics,

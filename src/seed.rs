@@ -1,9 +1,12 @@
 //! The Soundtrack demo data (see `seed-facts.md`). Loading it twice changes nothing:
 //! every record is looked up by its natural key first.
 
+use crate::catalog::write::Writer;
 use crate::catalog::{self, credit, installment, interview, person, series, CreditRole};
+use crate::clock::Clock;
 use crate::db::Db;
 use crate::error::Result;
+use crate::releases::outbox::{self, Wakeups};
 
 struct CastMember {
     name: &'static str,
@@ -67,14 +70,21 @@ const SYNOPSIS_2: &str = "Do Hyeonseo, a piano prodigy, and Ji Suho, a dreamer w
 const INTERVIEW_TITLE: &str = "Second instalment depicts harmonies of heartbreak and healing";
 const INTERVIEW_SUMMARY: &str = "An exclusive interview with the director and the cast about Soundtrack #2. The director aimed at a mix of romance, comedy and music, made together with Choi Jungkyu, is confident that fans of Soundtrack #1 will enjoy #2, and praises the cast. Keum Sae-rok talks about the resilience of her character and learning the piano; Noh Sang-hyun about the mix of realism and humour in the script and the cheerful set.";
 
-/// Loads the demo data; what is already there is left as it is.
+/// Loads the demo data; what is already there is left as it is. The release alerts it
+/// emits wake no dispatcher of this process (on PostgreSQL, NOTIFY still tells the
+/// running servers).
 pub async fn seed(db: &Db) -> Result<()> {
-    let conn = db.conn();
+    seed_with(&outbox::writer(db, Clock::System, &Wakeups::default())).await
+}
+
+/// Loads the demo data with `writer`.
+pub async fn seed_with(writer: &Writer) -> Result<()> {
+    let conn = writer.db().conn();
     let soundtrack = match series::by_slug(conn, "soundtrack").await? {
         Some(s) => s,
         None => {
             series::create(
-                db,
+                writer,
                 series::NewSeries {
                     slug: "soundtrack".into(),
                     title: "Soundtrack".into(),
@@ -92,7 +102,7 @@ pub async fn seed(db: &Db) -> Result<()> {
         .is_none()
     {
         installment::create(
-            db,
+            writer,
             installment::NewInstallment {
                 series_id: soundtrack.id,
                 number: 1,
@@ -109,7 +119,7 @@ pub async fn seed(db: &Db) -> Result<()> {
         Some(i) => i,
         None => {
             installment::create(
-                db,
+                writer,
                 installment::NewInstallment {
                     series_id: soundtrack.id,
                     number: 2,
@@ -129,7 +139,7 @@ pub async fn seed(db: &Db) -> Result<()> {
             Some(p) => p,
             None => {
                 person::create(
-                    db,
+                    writer,
                     person::NewPerson {
                         name: member.name.into(),
                         known_for: Some(member.known_for.iter().map(|s| s.to_string()).collect()),
@@ -140,7 +150,7 @@ pub async fn seed(db: &Db) -> Result<()> {
             }
         };
         let added = credit::add(
-            db,
+            writer,
             credit::NewCredit {
                 installment_id: second.id,
                 person_id: found.id,
@@ -168,7 +178,7 @@ pub async fn seed(db: &Db) -> Result<()> {
             .map(|p| p.id)
             .collect();
         catalog::interview::create(
-            db,
+            writer,
             interview::NewInterview {
                 installment_id: second.id,
                 outlet: "theSun".into(),

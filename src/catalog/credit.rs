@@ -7,8 +7,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::embargo::Viewer;
 use super::paging::{self, Key, Page, PageArgs};
-use super::{installment, now, person, validate, CreditRole};
-use crate::db::Db;
+use super::write::Writer;
+use super::{installment, person, validate, CreditRole};
 use crate::error::{Error, Result};
 
 pub const KEY: Key = Key {
@@ -106,7 +106,7 @@ pub async fn people_of_installments(
         .collect())
 }
 
-pub async fn add(db: &Db, input: NewCredit) -> Result<credit::Model> {
+pub async fn add(writer: &Writer, input: NewCredit) -> Result<credit::Model> {
     let character =
         validate::optional_text("input.character", input.character, validate::MAX_NAME)?;
     let character_description = validate::optional_text(
@@ -118,7 +118,7 @@ pub async fn add(db: &Db, input: NewCredit) -> Result<credit::Model> {
         .billing
         .map(|b| validate::positive("input.billing", b))
         .transpose()?;
-    let txn = db.begin_write().await?;
+    let txn = writer.begin().await?;
     installment::get(&*txn, input.installment_id)
         .await?
         .ok_or_else(|| Error::not_found("installment", "input.installmentId"))?;
@@ -140,7 +140,7 @@ pub async fn add(db: &Db, input: NewCredit) -> Result<credit::Model> {
             "this person already has that credit on the installment".into(),
         ));
     }
-    let at = now();
+    let at = txn.now();
     let model = credit::ActiveModel {
         installment_id: Set(input.installment_id),
         person_id: Set(input.person_id),
@@ -159,8 +159,8 @@ pub async fn add(db: &Db, input: NewCredit) -> Result<credit::Model> {
     Ok(model)
 }
 
-pub async fn remove(db: &Db, id: i64) -> Result<()> {
-    let txn = db.begin_write().await?;
+pub async fn remove(writer: &Writer, id: i64) -> Result<()> {
+    let txn = writer.begin().await?;
     get(&*txn, id)
         .await?
         .ok_or_else(|| Error::not_found("credit", "id"))?;

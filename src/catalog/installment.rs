@@ -8,12 +8,14 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 
+use entity::release_event::EventKind;
+
 use super::embargo::Viewer;
 use super::paging::{self, Key, Page, PageArgs};
-use super::{now, series, validate, InstallmentStatus};
-use crate::db::Db;
+use super::publication::Publication;
+use super::write::{Event, Writer};
+use super::{series, validate, InstallmentStatus};
 use crate::error::{Error, Result};
-use crate::releases::release_log::{self, EventKind};
 
 pub const KEY: Key = Key {
     table: "installment",
@@ -183,7 +185,7 @@ fn duplicate(number: i32) -> Error {
     ))
 }
 
-pub async fn create(db: &Db, input: NewInstallment) -> Result<installment::Model> {
+pub async fn create(writer: &Writer, input: NewInstallment) -> Result<installment::Model> {
     let number = validate::positive("input.number", input.number)?;
     let title = input
         .title
@@ -194,29 +196,25 @@ pub async fn create(db: &Db, input: NewInstallment) -> Result<installment::Model
         .episode_count
         .map(|n| validate::positive("input.episodeCount", n))
         .transpose()?;
-    let mut txn = db.begin_write().await?;
+    let mut txn = writer.begin().await?;
     let series = series::get(&*txn, input.series_id)
         .await?
         .ok_or_else(|| Error::not_found("series", "input.seriesId"))?;
     if by_number(&*txn, series.id, number).await?.is_some() {
         return Err(duplicate(number));
     }
-    let at = now();
-    let status = match (input.publish, input.release_at) {
-        (false, _) => InstallmentStatus::Draft,
-        (true, Some(release_at)) if release_at > at => InstallmentStatus::Scheduled,
-        (true, _) => InstallmentStatus::Published,
-    };
-    let published = status == InstallmentStatus::Published;
+    let at = txn.now();
+    let publication = Publication::decide(input.publish, input.release_at, at);
+    let published = publication == Publication::Now;
     let model = installment::ActiveModel {
         series_id: Set(series.id),
         number: Set(number),
         title: Set(title.unwrap_or_else(|| format!("{} #{number}", series.title))),
         synopsis: Set(synopsis),
         episode_count: Set(episode_count),
-        status: Set(status),
+        status: Set(publication.status()),
         release_at: Set(if published {
-            input.release_at.or(Some(at))
+            Some(Publication::release_time(input.release_at, at))
         } else {
             input.release_at
         }),
@@ -231,20 +229,20 @@ pub async fn create(db: &Db, input: NewInstallment) -> Result<installment::Model
         Error::Conflict(_) => duplicate(number),
         other => other,
     })?;
-    if published {
-        release_log::append(&mut txn, EventKind::InstallmentPublished, &model, None).await?;
-    }
-    if status == InstallmentStatus::Scheduled {
-        txn.schedule_changed().await?;
+    match publication {
+        Publication::Now => txn.queue(Event::release(EventKind::InstallmentPublished, &model, at)),
+        Publication::Scheduled(_) => txn.queue(Event::ScheduleChanged),
+        Publication::Draft => {}
     }
     txn.commit().await?;
-    if status == InstallmentStatus::Scheduled {
-        db.schedule_changed();
-    }
     Ok(model)
 }
 
-pub async fn update(db: &Db, id: i64, changes: InstallmentChanges) -> Result<installment::Model> {
+pub async fn update(
+    writer: &Writer,
+    id: i64,
+    changes: InstallmentChanges,
+) -> Result<installment::Model> {
     let title = changes
         .title
         .map(|t| validate::name("input.title", &t))
@@ -257,7 +255,7 @@ pub async fn update(db: &Db, id: i64, changes: InstallmentChanges) -> Result<ins
         .episode_count
         .map(|n| validate::positive("input.episodeCount", n))
         .transpose()?;
-    let mut txn = db.begin_write().await?;
+    let mut txn = writer.begin().await?;
     let current = get(&*txn, id)
         .await?
         .ok_or_else(|| Error::not_found("installment", "id"))?;
@@ -276,24 +274,22 @@ pub async fn update(db: &Db, id: i64, changes: InstallmentChanges) -> Result<ins
     if let Some(release_at) = changes.release_at {
         active.release_at = Set(Some(release_at));
     }
-    active.updated_at = Set(now());
+    active.updated_at = Set(txn.now());
     let model = active.update(&*txn).await?;
     if status == InstallmentStatus::Published {
-        release_log::append(&mut txn, EventKind::InstallmentUpdated, &model, None).await?;
+        let at = model.updated_at;
+        txn.queue(Event::release(EventKind::InstallmentUpdated, &model, at));
     }
     if reschedules {
-        txn.schedule_changed().await?;
+        txn.queue(Event::ScheduleChanged);
     }
     txn.commit().await?;
-    if reschedules {
-        db.schedule_changed();
-    }
     Ok(model)
 }
 
 /// Deletes an unpublished installment with its credits and interviews.
-pub async fn delete(db: &Db, id: i64) -> Result<()> {
-    let txn = db.begin_write().await?;
+pub async fn delete(writer: &Writer, id: i64) -> Result<()> {
+    let txn = writer.begin().await?;
     let current = get(&*txn, id)
         .await?
         .ok_or_else(|| Error::not_found("installment", "id"))?;

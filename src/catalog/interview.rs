@@ -9,12 +9,13 @@ use sea_orm::{
     QuerySelect, RelationTrait, Set,
 };
 
+use entity::release_event::EventKind;
+
 use super::embargo::Viewer;
 use super::paging::{self, Key, Page, PageArgs};
-use super::{installment, now, person as people, validate, InstallmentStatus};
-use crate::db::Db;
+use super::write::{Event, Writer};
+use super::{installment, person as people, validate, InstallmentStatus};
 use crate::error::{Error, Result};
-use crate::releases::release_log::{self, EventKind};
 
 pub const KEY: Key = Key {
     table: "interview",
@@ -145,7 +146,7 @@ pub async fn by_title(
 }
 
 /// Adds an interview; on a published installment this emits `INTERVIEW_PUBLISHED`.
-pub async fn create(db: &Db, input: NewInterview) -> Result<interview::Model> {
+pub async fn create(writer: &Writer, input: NewInterview) -> Result<interview::Model> {
     let outlet = validate::name("input.outlet", &input.outlet)?;
     let title = validate::name("input.title", &input.title)?;
     let summary = validate::optional_text("input.summary", input.summary, validate::MAX_TEXT)?;
@@ -158,7 +159,7 @@ pub async fn create(db: &Db, input: NewInterview) -> Result<interview::Model> {
     }
     let mut participant_ids = input.participant_ids;
     participant_ids.dedup();
-    let mut txn = db.begin_write().await?;
+    let mut txn = writer.begin().await?;
     let target = installment::get(&*txn, input.installment_id)
         .await?
         .ok_or_else(|| Error::not_found("installment", "input.installmentId"))?;
@@ -170,7 +171,7 @@ pub async fn create(db: &Db, input: NewInterview) -> Result<interview::Model> {
         tracing::debug!(person = missing, "unknown participant");
         return Err(Error::not_found("person", "input.participantIds"));
     }
-    let at = now();
+    let at = txn.now();
     let model = interview::ActiveModel {
         installment_id: Set(target.id),
         outlet: Set(outlet),
@@ -198,13 +199,13 @@ pub async fn create(db: &Db, input: NewInterview) -> Result<interview::Model> {
         .await?;
     }
     if target.status == InstallmentStatus::Published {
-        release_log::append(
-            &mut txn,
-            EventKind::InterviewPublished,
-            &target,
-            Some(model.id),
-        )
-        .await?;
+        txn.queue(Event::Release {
+            kind: EventKind::InterviewPublished,
+            series_id: target.series_id,
+            installment_id: target.id,
+            interview_id: Some(model.id),
+            at,
+        });
     }
     txn.commit().await?;
     Ok(model)

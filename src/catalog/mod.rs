@@ -8,18 +8,20 @@ pub mod installment;
 pub mod interview;
 pub mod paging;
 pub mod person;
+pub mod publication;
 pub mod series;
 pub mod validate;
+pub mod write;
 
-use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, LikeExpr, SimpleExpr};
 
 pub use entity::credit::CreditRole;
 pub use entity::installment::InstallmentStatus;
 
-/// The current time as stored: UTC, whole microseconds.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+/// The current system time as stored: UTC, whole microseconds (webhook bookkeeping;
+/// catalogue writes take theirs from the writer's clock, `write::Transaction::now`).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    crate::clock::Clock::System.now()
 }
 
 /// A list of strings as stored in a text column (a JSON array).

@@ -7,8 +7,8 @@ use sea_orm::{
 };
 
 use super::paging::{self, Key, Page, PageArgs};
-use super::{contains_folded, encode_list, fold, now, validate};
-use crate::db::Db;
+use super::write::Writer;
+use super::{contains_folded, encode_list, fold, validate};
 use crate::error::{Error, Result};
 
 pub const KEY: Key = Key {
@@ -76,12 +76,12 @@ pub async fn by_name(db: &impl ConnectionTrait, name: &str) -> Result<Option<per
         .await?)
 }
 
-pub async fn create(db: &Db, input: NewPerson) -> Result<person::Model> {
+pub async fn create(writer: &Writer, input: NewPerson) -> Result<person::Model> {
     let name = validate::name("input.name", &input.name)?;
     let known_for = validate::list("input.knownFor", input.known_for.unwrap_or_default())?;
     let bio = validate::optional_text("input.bio", input.bio, validate::MAX_TEXT)?;
-    let txn = db.begin_write().await?;
-    let at = now();
+    let txn = writer.begin().await?;
+    let at = txn.now();
     let model = person::ActiveModel {
         name_key: Set(fold(&name)),
         name: Set(name),
@@ -97,7 +97,7 @@ pub async fn create(db: &Db, input: NewPerson) -> Result<person::Model> {
     Ok(model)
 }
 
-pub async fn update(db: &Db, id: i64, changes: PersonChanges) -> Result<person::Model> {
+pub async fn update(writer: &Writer, id: i64, changes: PersonChanges) -> Result<person::Model> {
     let name = changes
         .name
         .map(|n| validate::name("input.name", &n))
@@ -110,7 +110,7 @@ pub async fn update(db: &Db, id: i64, changes: PersonChanges) -> Result<person::
         .bio
         .map(|b| validate::optional_text("input.bio", Some(b), validate::MAX_TEXT))
         .transpose()?;
-    let txn = db.begin_write().await?;
+    let txn = writer.begin().await?;
     let current = get(&*txn, id)
         .await?
         .ok_or_else(|| Error::not_found("person", "id"))?;
@@ -125,7 +125,7 @@ pub async fn update(db: &Db, id: i64, changes: PersonChanges) -> Result<person::
     if let Some(bio) = bio {
         active.bio = Set(bio);
     }
-    active.updated_at = Set(now());
+    active.updated_at = Set(txn.now());
     let model = active.update(&*txn).await?;
     txn.commit().await?;
     Ok(model)

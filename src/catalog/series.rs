@@ -7,8 +7,8 @@ use sea_orm::{
 };
 
 use super::paging::{self, Key, Page, PageArgs};
-use super::{contains_folded, decode_list, encode_list, fold, now, validate, InstallmentStatus};
-use crate::db::Db;
+use super::write::Writer;
+use super::{contains_folded, decode_list, encode_list, fold, validate, InstallmentStatus};
 use crate::error::{Error, Result};
 
 pub const KEY: Key = Key {
@@ -106,7 +106,7 @@ pub async fn by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Option<ser
         .await?)
 }
 
-pub async fn create(db: &Db, input: NewSeries) -> Result<series::Model> {
+pub async fn create(writer: &Writer, input: NewSeries) -> Result<series::Model> {
     let slug = validate::slug("input.slug", &input.slug)?;
     let title = validate::name("input.title", &input.title)?;
     let original_title = validate::optional_text(
@@ -117,13 +117,13 @@ pub async fn create(db: &Db, input: NewSeries) -> Result<series::Model> {
     let network = validate::optional_text("input.network", input.network, validate::MAX_NAME)?;
     let genres = validate::list("input.genres", input.genres.unwrap_or_default())?;
     let synopsis = validate::optional_text("input.synopsis", input.synopsis, validate::MAX_TEXT)?;
-    let txn = db.begin_write().await?;
+    let txn = writer.begin().await?;
     if by_slug(&*txn, &slug).await?.is_some() {
         return Err(Error::Conflict(format!(
             "a series with slug `{slug}` already exists"
         )));
     }
-    let at = now();
+    let at = txn.now();
     let mut active = series::ActiveModel {
         slug: Set(slug.clone()),
         title: Set(title),
@@ -149,7 +149,7 @@ pub async fn create(db: &Db, input: NewSeries) -> Result<series::Model> {
     Ok(model)
 }
 
-pub async fn update(db: &Db, id: i64, changes: SeriesChanges) -> Result<series::Model> {
+pub async fn update(writer: &Writer, id: i64, changes: SeriesChanges) -> Result<series::Model> {
     let title = changes
         .title
         .map(|t| validate::name("input.title", &t))
@@ -170,7 +170,7 @@ pub async fn update(db: &Db, id: i64, changes: SeriesChanges) -> Result<series::
         .synopsis
         .map(|t| validate::optional_text("input.synopsis", Some(t), validate::MAX_TEXT))
         .transpose()?;
-    let txn = db.begin_write().await?;
+    let txn = writer.begin().await?;
     let current = get(&*txn, id)
         .await?
         .ok_or_else(|| Error::not_found("series", "id"))?;
@@ -191,15 +191,15 @@ pub async fn update(db: &Db, id: i64, changes: SeriesChanges) -> Result<series::
         active.synopsis = Set(synopsis);
     }
     set_keys(&mut active);
-    active.updated_at = Set(now());
+    active.updated_at = Set(txn.now());
     let model = active.update(&*txn).await?;
     txn.commit().await?;
     Ok(model)
 }
 
 /// Deletes a series and its unpublished installments; refused while any is published.
-pub async fn delete(db: &Db, id: i64) -> Result<()> {
-    let txn = db.begin_write().await?;
+pub async fn delete(writer: &Writer, id: i64) -> Result<()> {
+    let txn = writer.begin().await?;
     get(&*txn, id)
         .await?
         .ok_or_else(|| Error::not_found("series", "id"))?;

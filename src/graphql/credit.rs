@@ -90,7 +90,7 @@ impl CreditMutation {
         )?;
         let person_id = ids::decode("input.personId", Kind::Person, &input.person_id)?;
         let added = catalog::credit::add(
-            state::db(ctx),
+            state::writer(ctx),
             catalog::credit::NewCredit {
                 installment_id,
                 person_id,
@@ -108,7 +108,7 @@ impl CreditMutation {
     #[graphql(guard = "AdminGuard")]
     async fn remove_credit(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let row = ids::decode("id", Kind::Credit, &id)?;
-        catalog::credit::remove(state::db(ctx), row).await?;
+        catalog::credit::remove(state::writer(ctx), row).await?;
         Ok(id)
     }
 }

@@ -241,7 +241,7 @@ impl InstallmentMutation {
     ) -> Result<Installment> {
         let series_id = ids::decode("input.seriesId", Kind::Series, &input.series_id)?;
         let created = catalog::installment::create(
-            state::db(ctx),
+            state::writer(ctx),
             catalog::installment::NewInstallment {
                 series_id,
                 number: input.number,
@@ -264,7 +264,7 @@ impl InstallmentMutation {
         input: UpdateInstallmentInput,
     ) -> Result<Installment> {
         let id = ids::decode("id", Kind::Installment, &id)?;
-        let updated = catalog::installment::update(state::db(ctx), id, input.into()).await?;
+        let updated = catalog::installment::update(state::writer(ctx), id, input.into()).await?;
         Ok(Installment(updated))
     }
 
@@ -279,7 +279,7 @@ impl InstallmentMutation {
         at: Option<DateTime<Utc>>,
     ) -> Result<Installment> {
         let id = ids::decode("id", Kind::Installment, &id)?;
-        let published = releases::publish::publish(state::db(ctx), id, at).await?;
+        let published = releases::publish::publish(state::writer(ctx), id, at).await?;
         Ok(Installment(published))
     }
 
@@ -287,7 +287,7 @@ impl InstallmentMutation {
     #[graphql(guard = "AdminGuard")]
     async fn unschedule_installment(&self, ctx: &Context<'_>, id: ID) -> Result<Installment> {
         let id = ids::decode("id", Kind::Installment, &id)?;
-        let draft = releases::publish::unschedule(state::db(ctx), id).await?;
+        let draft = releases::publish::unschedule(state::writer(ctx), id).await?;
         Ok(Installment(draft))
     }
 
@@ -295,7 +295,7 @@ impl InstallmentMutation {
     #[graphql(guard = "AdminGuard")]
     async fn delete_installment(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let row = ids::decode("id", Kind::Installment, &id)?;
-        catalog::installment::delete(state::db(ctx), row).await?;
+        catalog::installment::delete(state::writer(ctx), row).await?;
         Ok(id)
     }
 }

@@ -97,7 +97,7 @@ impl InterviewMutation {
             &input.participant_ids.unwrap_or_default(),
         )?;
         let created = catalog::interview::create(
-            state::db(ctx),
+            state::writer(ctx),
             catalog::interview::NewInterview {
                 installment_id,
                 outlet: input.outlet,

@@ -182,7 +182,7 @@ pub struct PersonMutation;
 impl PersonMutation {
     #[graphql(guard = "AdminGuard")]
     async fn create_person(&self, ctx: &Context<'_>, input: CreatePersonInput) -> Result<Person> {
-        let created = catalog::person::create(state::db(ctx), input.into()).await?;
+        let created = catalog::person::create(state::writer(ctx), input.into()).await?;
         Ok(Person(created))
     }
 
@@ -194,7 +194,7 @@ impl PersonMutation {
         input: UpdatePersonInput,
     ) -> Result<Person> {
         let id = ids::decode("id", Kind::Person, &id)?;
-        let updated = catalog::person::update(state::db(ctx), id, input.into()).await?;
+        let updated = catalog::person::update(state::writer(ctx), id, input.into()).await?;
         Ok(Person(updated))
     }
 }

@@ -205,7 +205,7 @@ pub struct SeriesMutation;
 impl SeriesMutation {
     #[graphql(guard = "AdminGuard")]
     async fn create_series(&self, ctx: &Context<'_>, input: CreateSeriesInput) -> Result<Series> {
-        let created = catalog::series::create(state::db(ctx), input.into()).await?;
+        let created = catalog::series::create(state::writer(ctx), input.into()).await?;
         Ok(Series(created))
     }
 
@@ -217,7 +217,7 @@ impl SeriesMutation {
         input: UpdateSeriesInput,
     ) -> Result<Series> {
         let id = ids::decode("id", Kind::Series, &id)?;
-        let updated = catalog::series::update(state::db(ctx), id, input.into()).await?;
+        let updated = catalog::series::update(state::writer(ctx), id, input.into()).await?;
         Ok(Series(updated))
     }
 
@@ -225,7 +225,7 @@ impl SeriesMutation {
     #[graphql(guard = "AdminGuard")]
     async fn delete_series(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let row = ids::decode("id", Kind::Series, &id)?;
-        catalog::series::delete(state::db(ctx), row).await?;
+        catalog::series::delete(state::writer(ctx), row).await?;
         Ok(id)
     }
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
+use super::outbox::Wakeups;
 use super::release_log::{self, Filter, Release};
 use crate::db::Db;
 use crate::error::Result;
@@ -28,13 +30,15 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// Starts the dispatcher at the current end of the log.
+    /// Starts the dispatcher at the current end of the log, its task on `tasks`.
     /// `idle_check` is the longest wait without a wake-up before it looks at the log.
     pub async fn start(
         db: Db,
+        wakeups: Wakeups,
         metrics: Metrics,
         idle_check: Duration,
         shutdown: CancellationToken,
+        tasks: &TaskTracker,
     ) -> Result<Self> {
         let (tx, _) = broadcast::channel(CAPACITY);
         let dispatcher = Dispatcher {
@@ -42,7 +46,11 @@ impl Dispatcher {
             position: Arc::new(AtomicI64::new(release_log::last_position(db.conn()).await?)),
             shutdown,
         };
-        tokio::spawn(dispatcher.clone().dispatch(db, metrics, idle_check));
+        tasks.spawn(
+            dispatcher
+                .clone()
+                .dispatch(db, wakeups, metrics, idle_check),
+        );
         Ok(dispatcher)
     }
 
@@ -59,8 +67,8 @@ impl Dispatcher {
         &self.shutdown
     }
 
-    async fn dispatch(self, db: Db, metrics: Metrics, idle_check: Duration) {
-        let wakeup = db.log_wakeup();
+    async fn dispatch(self, db: Db, wakeups: Wakeups, metrics: Metrics, idle_check: Duration) {
+        let wakeup = wakeups.log();
         let everything = Filter::default();
         // After a failed read (the database went away), a wake-up abandons a read
         // still waiting for a connection and starts again: the listener's wake-up on

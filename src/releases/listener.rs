@@ -13,7 +13,7 @@ use std::time::Duration;
 use sea_orm::sqlx::postgres::{PgListener, PgPoolOptions};
 use tokio_util::sync::CancellationToken;
 
-use crate::db::{Db, LOG_CHANNEL, SCHEDULE_CHANNEL};
+use super::outbox::{Wakeups, LOG_CHANNEL, SCHEDULE_CHANNEL};
 use crate::metrics::Metrics;
 
 const MIN_BACKOFF: Duration = Duration::from_millis(50);
@@ -22,64 +22,59 @@ pub const MAX_BACKOFF: Duration = Duration::from_millis(500);
 /// How long one connection attempt may take (a host that drops packets).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-pub fn spawn(
-    db: Db,
-    url: String,
-    metrics: Metrics,
-    shutdown: CancellationToken,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut backoff = MIN_BACKOFF;
-        loop {
-            let connected = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                listener = connect(&url) => listener,
-            };
-            let mut listener = match connected {
-                Ok(listener) => listener,
-                Err(err) => {
-                    metrics.listener_connect_failed();
-                    tracing::warn!(error = %err, retry_in = ?backoff, "release log listener cannot connect");
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return,
-                        _ = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    continue;
-                }
-            };
-            backoff = MIN_BACKOFF;
-            metrics.listener_connected(true);
-            // Whatever was appended while we were not listening is read now.
-            db.log_appended();
-            db.schedule_changed();
-            loop {
-                let received = tokio::select! {
+/// Listens until `shutdown`, reconnecting as needed (run it on the application's
+/// task tracker).
+pub async fn run(wakeups: Wakeups, url: String, metrics: Metrics, shutdown: CancellationToken) {
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        let connected = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            listener = connect(&url) => listener,
+        };
+        let mut listener = match connected {
+            Ok(listener) => listener,
+            Err(err) => {
+                metrics.listener_connect_failed();
+                tracing::warn!(error = %err, retry_in = ?backoff, "release log listener cannot connect");
+                tokio::select! {
                     _ = shutdown.cancelled() => return,
-                    received = listener.try_recv() => received,
-                };
-                match received {
-                    Ok(Some(notification)) => {
-                        if notification.channel() == SCHEDULE_CHANNEL {
-                            db.schedule_changed();
-                        } else {
-                            db.log_appended();
-                        }
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                continue;
+            }
+        };
+        backoff = MIN_BACKOFF;
+        metrics.listener_connected(true);
+        // Whatever was appended while we were not listening is read now.
+        wakeups.log_appended();
+        wakeups.schedule_changed();
+        loop {
+            let received = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                received = listener.try_recv() => received,
+            };
+            match received {
+                Ok(Some(notification)) => {
+                    if notification.channel() == SCHEDULE_CHANNEL {
+                        wakeups.schedule_changed();
+                    } else {
+                        wakeups.log_appended();
                     }
-                    Ok(None) => {
-                        tracing::warn!("release log listener reconnected");
-                        db.log_appended();
-                        db.schedule_changed();
-                    }
-                    Err(err) => {
-                        tracing::warn!(error = %err, "release log listener lost its connection");
-                        break;
-                    }
+                }
+                Ok(None) => {
+                    tracing::warn!("release log listener reconnected");
+                    wakeups.log_appended();
+                    wakeups.schedule_changed();
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "release log listener lost its connection");
+                    break;
                 }
             }
-            metrics.listener_connected(false);
         }
-    })
+        metrics.listener_connected(false);
+    }
 }
 
 /// A listener on a one-connection pool of its own whose attempts give up after

@@ -3,6 +3,7 @@
 
 pub mod dispatcher;
 pub mod listener;
+pub mod outbox;
 pub mod publish;
 pub mod release_log;
 pub mod scheduler;

@@ -1,19 +1,20 @@
-//! The durable release log: appended in the same transaction as the change it reports.
+//! The durable release log: appended in the same transaction as the change it reports
+//! (through `releases::outbox`), read after a cursor, and loaded with what it refers to.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use entity::{credit, installment, interview, release_event, series};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
+use crate::catalog;
 use crate::catalog::embargo::Viewer;
 use crate::catalog::paging::{self, Key, Page, PageArgs};
-use crate::catalog::{self, now};
-use crate::db::WriteTxn;
 use crate::error::Result;
 
 pub const KEY: Key = Key {
@@ -26,32 +27,36 @@ pub use entity::release_event::EventKind;
 /// Arbitrary but fixed key of the PostgreSQL advisory lock that orders appends.
 const APPEND_LOCK: i64 = 0x7072_656d_6965_7265;
 
-/// Appends an event to the log inside `txn`.
+/// One entry to append.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    pub kind: EventKind,
+    pub series_id: i64,
+    pub installment_id: i64,
+    pub interview_id: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// Appends an entry to the log inside `txn` (called by `releases::outbox` at commit).
 ///
 /// On PostgreSQL, appends are serialised by a transaction-scoped advisory lock, so
 /// that positions (from a sequence) follow commit order: a reader that sees position
 /// N has already been able to see every position below N.
-pub async fn append(
-    txn: &mut WriteTxn,
-    kind: EventKind,
-    installment: &installment::Model,
-    interview_id: Option<i64>,
-) -> Result<i64> {
+pub async fn append(txn: &DatabaseTransaction, entry: Entry) -> Result<i64> {
     if txn.get_database_backend() == DatabaseBackend::Postgres {
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})"))
             .await?;
     }
     let row = release_event::ActiveModel {
-        kind: Set(kind),
-        series_id: Set(installment.series_id),
-        installment_id: Set(installment.id),
-        interview_id: Set(interview_id),
-        occurred_at: Set(now()),
+        kind: Set(entry.kind),
+        series_id: Set(entry.series_id),
+        installment_id: Set(entry.installment_id),
+        interview_id: Set(entry.interview_id),
+        occurred_at: Set(entry.at),
         ..Default::default()
     }
-    .insert(&**txn)
+    .insert(txn)
     .await?;
-    txn.appended_to_log().await?;
     Ok(row.id)
 }
 

@@ -1,16 +1,29 @@
 //! Scheduled publishing: on time, rescheduled, unscheduled, and a release that
-//! fell due while the server was down.
+//! fell due while the server was down. The server runs on a manual clock that the
+//! test moves: nothing waits on the wall clock.
 
+use premiere::clock::ManualClock;
 use serde_json::{json, Value};
 
 use super::common::*;
 use crate::db_tests;
-use crate::helpers::{data, Backend, Protocol, TestApp};
+use crate::helpers::{data, Backend, Protocol, TestApp, TestDb};
 
 db_tests!(
     scheduled_installments_publish_on_time,
     release_due_while_down_publishes_once_at_start_up,
 );
+
+/// A server over `db` whose clock is `clock`.
+async fn spawn_at(db: TestDb, clock: &ManualClock) -> TestApp {
+    TestApp::spawn_on(db, |s| s.clock = clock.clone().into()).await
+}
+
+/// A time `millis` after `clock`'s now, as a client would send it.
+fn after(clock: &ManualClock, millis: i64) -> String {
+    (clock.now() + chrono::Duration::milliseconds(millis))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
 
 fn id_of(installment: &Value) -> &str {
     installment["id"].as_str().expect("id")
@@ -33,7 +46,8 @@ fn assert_on_time(event: &Value, installment: &Value, release_at: &str) {
 }
 
 async fn scheduled_installments_publish_on_time(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let clock = ManualClock::starting_now();
+    let app = spawn_at(TestDb::new(backend).await, &clock).await;
     let series = create_series(&app, "soundtrack", "Soundtrack").await;
     let unscheduled = create_installment(&app, &series, 1, false).await;
     let by_publish = create_installment(&app, &series, 2, false).await;
@@ -41,10 +55,10 @@ async fn scheduled_installments_publish_on_time(backend: Backend) {
     let (mut client, sub) =
         subscribe_alerts(&app, Protocol::TransportWs, &alerts_query(), json!({})).await;
 
-    let at_unscheduled = from_now(1_500);
-    let at_publish = from_now(2_000);
-    let at_create = from_now(2_200);
-    let at_rescheduled = from_now(2_400);
+    let at_unscheduled = after(&clock, 1_500);
+    let at_publish = after(&clock, 2_000);
+    let at_create = after(&clock, 2_200);
+    let at_rescheduled = after(&clock, 2_400);
 
     let scheduled = publish(&app, id_of(&unscheduled), Some(&at_unscheduled)).await;
     assert_eq!(scheduled["status"], "SCHEDULED");
@@ -69,7 +83,7 @@ async fn scheduled_installments_publish_on_time(backend: Backend) {
     assert_eq!(by_create["status"], "SCHEDULED", "{by_create}");
 
     // Scheduled far ahead, then moved to a near time.
-    let far = publish(&app, id_of(&rescheduled), Some(&from_now(3_600_000))).await;
+    let far = publish(&app, id_of(&rescheduled), Some(&after(&clock, 3_600_000))).await;
     assert_eq!(far["status"], "SCHEDULED");
     let resp = app
         .admin(
@@ -80,11 +94,15 @@ async fn scheduled_installments_publish_on_time(backend: Backend) {
         .await;
     assert_eq!(data(&resp)["updateInstallment"]["status"], "SCHEDULED");
 
-    // In release order; the unscheduled one, due first, never comes.
+    // In release order, each as the clock reaches it; the unscheduled one, due first
+    // (the clock passes its time on the way to the next), never comes.
+    clock.set(time(&json!(at_publish)));
     let event = next_event(&mut client, &sub).await;
     assert_on_time(&event, &by_publish, &at_publish);
+    clock.set(time(&json!(at_create)));
     let event = next_event(&mut client, &sub).await;
     assert_on_time(&event, &by_create, &at_create);
+    clock.set(time(&json!(at_rescheduled)));
     let event = next_event(&mut client, &sub).await;
     assert_on_time(&event, &rescheduled, &at_rescheduled);
 
@@ -107,7 +125,8 @@ async fn scheduled_installments_publish_on_time(backend: Backend) {
 }
 
 async fn release_due_while_down_publishes_once_at_start_up(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let clock = ManualClock::starting_now();
+    let app = spawn_at(TestDb::new(backend).await, &clock).await;
     let series = create_series(&app, "soundtrack", "Soundtrack").await;
     create_installment(&app, &series, 1, true).await;
     let before = release_events(&app, json!({})).await;
@@ -115,12 +134,12 @@ async fn release_due_while_down_publishes_once_at_start_up(backend: Backend) {
     let due = create_installment(&app, &series, 2, false).await;
     let later = create_installment(&app, &series, 3, false).await;
 
-    let at = from_now(1_000);
+    let at = after(&clock, 1_000);
     assert_eq!(
         publish(&app, id_of(&due), Some(&at)).await["status"],
         "SCHEDULED"
     );
-    let far = from_now(3_600_000);
+    let far = after(&clock, 3_600_000);
     assert_eq!(
         publish(&app, id_of(&later), Some(&far)).await["status"],
         "SCHEDULED"
@@ -135,14 +154,10 @@ async fn release_due_while_down_publishes_once_at_start_up(backend: Backend) {
     assert_eq!(data(&resp)["node"]["status"], "SCHEDULED");
     let db = app.stop().await;
 
-    // The scenario needs the release time to pass while nothing runs: there is no
-    // event to await, only the clock.
-    let wait = (time(&json!(at)) - chrono::Utc::now())
-        .to_std()
-        .unwrap_or_default();
-    tokio::time::sleep(wait + std::time::Duration::from_millis(20)).await;
+    // The release time passes while nothing runs.
+    clock.set(time(&json!(at)) + chrono::Duration::milliseconds(20));
 
-    let app = TestApp::spawn_on(db, |_| {}).await;
+    let app = spawn_at(db, &clock).await;
     let (mut client, sub) = subscribe_alerts(
         &app,
         Protocol::TransportWs,
