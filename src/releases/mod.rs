@@ -1,5 +1,6 @@
-//! Release alerts: the release log, publishing and scheduling, the in-process dispatcher
-//! and the subscription stream. See "The life of a release alert" in DESIGN.md.
+//! Release alerts: the release outbox and log, publishing and scheduling, the
+//! in-process dispatcher and the subscription stream. See "The life of a release
+//! alert" in ARCHITECTURE.md.
 
 pub mod dispatcher;
 pub mod listener;
