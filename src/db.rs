@@ -120,9 +120,22 @@ impl Db {
             None => None,
         };
         let txn = self.conn.begin().await?;
+        if guard.is_some() {
+            // SQLite: take the database's write lock now, as `BEGIN IMMEDIATE` would
+            // (sea-orm only says `BEGIN`). A deferred transaction that reads and then
+            // writes is refused as busy at once, whatever the busy timeout, when
+            // another connection (a second process or pool on the file) committed in
+            // between; one that holds the lock from its start never is, and waits for
+            // it within the busy timeout instead. An UPDATE that matches no row takes
+            // the lock all the same.
+            txn.execute_unprepared(SQLITE_TAKE_WRITE_LOCK).await?;
+        }
         Ok(WriteTxn { txn, _guard: guard })
     }
 }
+
+/// A write that changes nothing, on a table every migrated database has.
+const SQLITE_TAKE_WRITE_LOCK: &str = "UPDATE seaql_migrations SET version = version WHERE 0";
 
 /// Key of the session-level PostgreSQL advisory lock held around the migrator, so
 /// that replicas starting together apply the migrations once, one after the other
@@ -169,5 +182,46 @@ impl Deref for WriteTxn {
 
     fn deref(&self) -> &DatabaseTransaction {
         &self.txn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two pools on one SQLite file (two processes, or a tool beside the server): a
+    /// write transaction that read before it writes is not refused as busy because
+    /// the other committed in between; the other waits for it instead.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_sqlite_write_transaction_holds_the_write_lock_from_its_start() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("lock.db").display());
+        let settings = Settings::for_database(&url);
+        let first = Db::connect(&url, &settings).await.expect("connect");
+        let second = Db::connect(&url, &settings).await.expect("connect");
+        first
+            .conn()
+            .execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .expect("create");
+
+        let txn = first.begin_write().await.expect("begin");
+        txn.execute_unprepared("SELECT count(*) FROM t")
+            .await
+            .expect("read");
+        let other = tokio::spawn(async move {
+            second
+                .conn()
+                .execute_unprepared("INSERT INTO t VALUES (2)")
+                .await
+        });
+        txn.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .expect("the write after a read is not refused as busy");
+        txn.commit().await.expect("commit");
+        other
+            .await
+            .expect("task")
+            .expect("the other writer waited for the lock");
     }
 }
