@@ -109,7 +109,7 @@ pub struct Settings {
     )]
     pub max_page_size: u32,
 
-    /// Largest query depth.
+    /// Largest query depth (fields nested in fields, fragments expanded).
     #[arg(long, env = "PREMIERE_MAX_DEPTH", default_value_t = 16, global = true)]
     pub max_depth: usize,
 

@@ -23,8 +23,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::graphql::{self as graphql_http, Executor, MediaType, Refusal, Refused};
+use crate::error::Code;
 use crate::graphql::guard::Admin;
-use crate::graphql::limits::Limits;
 use crate::graphql::AppSchema;
 use crate::metrics::{Limit, Operation};
 use crate::AppState;
@@ -94,7 +94,6 @@ impl Transport {
 pub struct Streams {
     pub schema: AppSchema,
     pub state: AppState,
-    pub limits: Limits,
     /// The subscriber connection slots, shared with WebSocket connections.
     pub slots: Arc<Semaphore>,
 }
@@ -130,7 +129,6 @@ impl Streams {
         Executor {
             schema: &self.schema,
             metrics: &self.state.metrics,
-            limits: &self.limits,
         }
     }
 
@@ -149,28 +147,33 @@ impl Streams {
         admin: bool,
         started: Instant,
     ) -> Result<(Operation, BoxStream<'static, GraphQLResponse>), Refusal> {
-        let executor = self.executor();
-        let (prepared, operation) = executor.prepare(request);
+        let gated = self.executor().prepare(request);
+        let operation = graphql_http::operation_of(&gated);
         if operation == Operation::Mutation && method == Method::GET {
             return Err(Refusal::mutation_over_get());
         }
-        let responses = match prepared {
-            Err(response) => futures_util::stream::once(async move { response }).boxed(),
-            Ok(request) => {
-                let request = if admin { request.data(Admin) } else { request };
-                async_graphql::Executor::execute_stream(&self.schema, request, None)
+        let responses = match gated {
+            Err(refusal) => {
+                let response = refusal.into_response();
+                futures_util::stream::once(async move { response }).boxed()
+            }
+            Ok(prepared) => {
+                let prepared = if admin {
+                    prepared.data(Admin)
+                } else {
+                    prepared
+                };
+                self.schema.execute_stream(prepared, None)
             }
         };
         // Counted by the first response, as a POST is by its answer.
-        let (schema, metrics, limits) =
-            (self.schema.clone(), self.state.metrics.clone(), self.limits);
+        let (schema, metrics) = (self.schema.clone(), self.state.metrics.clone());
         let mut first = true;
         let responses = responses.inspect(move |response| {
             if std::mem::take(&mut first) {
                 let executor = Executor {
                     schema: &schema,
                     metrics: &metrics,
-                    limits: &limits,
                 };
                 executor.count(operation, response);
                 if operation != Operation::Subscription {
@@ -232,7 +235,10 @@ impl FromRequest<Streams> for StreamRequest {
 pub(super) fn json(response: &GraphQLResponse) -> Vec<u8> {
     graphql_http::encode(response).unwrap_or_else(|err| {
         tracing::error!(error = %err, "could not encode a GraphQL response");
-        br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec()
+        let error = serde_json::json!({
+            "errors": [{ "message": "internal error", "extensions": { "code": Code::Internal.as_str() } }]
+        });
+        error.to_string().into_bytes()
     })
 }
 
