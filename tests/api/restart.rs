@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::fixtures::series_id;
 use crate::helpers::{error_code, Backend, Protocol, TestApp, TestDb, WsClient, WAIT};
-use crate::releases::common::{create_series, start};
+use crate::releases::common::start;
 
 fn cluster(action: &str) {
     let versions = std::fs::read_dir("/etc/postgresql").expect("/etc/postgresql");
@@ -64,7 +65,7 @@ async fn watched_series(
     slug: &str,
     title: &str,
 ) -> (String, WsClient) {
-    let series = create_series(writer, slug, title).await;
+    let series = series_id(writer, slug, title).await;
     let mut client = WsClient::connect(reader, Protocol::TransportWs, json!({})).await;
     start(
         reader,

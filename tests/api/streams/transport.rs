@@ -9,6 +9,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::client::*;
 use crate::db_tests;
+use crate::fixtures::series_id;
 use crate::helpers::{error_code, Backend, TestApp, TestDb, WAIT};
 use crate::releases::common::*;
 
@@ -61,7 +62,7 @@ async fn heartbeats_keep_idle_streams_alive(backend: Backend) {
         s.multipart_heartbeat_ms = 40;
     })
     .await;
-    let series = create_series(&app, "alpha", "Alpha").await;
+    let series = series_id(&app, "alpha", "Alpha").await;
     let mut sse = open_sse(&app).await;
     let mut multipart = open_multipart(&app).await;
     for _ in 0..3 {
@@ -153,7 +154,7 @@ const BIG_EVENTS: i32 = 60;
 async fn a_client_that_stops_reading_is_closed(backend: Backend) {
     let db = TestDb::new(backend).await;
     let app = TestApp::spawn_on(db, |s| s.send_timeout_secs = 1).await;
-    let series = create_series(&app, "soundtrack", "Soundtrack").await;
+    let series = series_id(&app, "soundtrack", "Soundtrack").await;
     let copies: String = (1..=20).map(|i| format!("s{i}: synopsis ")).collect();
     let query = format!("subscription {{ releaseAlerts {{ installment {{ {copies} }} }} }}");
 

@@ -9,8 +9,9 @@ use serde_json::{json, Value};
 use super::receiver::Receiver;
 use super::support::{self, assert_refused};
 use crate::db_tests;
+use crate::fixtures::series_id;
 use crate::helpers::{data, error_code, Backend, TestApp};
-use crate::releases::common::{create_installment, create_series};
+use crate::releases::common::create_installment;
 
 db_tests!(
     anonymous_requests_are_unauthenticated,
@@ -118,7 +119,7 @@ async fn deliveries_check_the_resolved_address_again(backend: Backend) {
         s.webhook_allow_private = false;
     })
     .await;
-    let series = create_series(&app, "internal", "Internal").await;
+    let series = series_id(&app, "internal", "Internal").await;
     create_installment(&app, &series, 1, true).await;
     for (id, host) in [(&named, "localhost"), (&literal, "127.0.0.1")] {
         let deadline = tokio::time::Instant::now() + crate::helpers::WAIT;
@@ -166,7 +167,7 @@ async fn a_rotated_secret_signs_alongside_the_new_one_for_a_day(backend: Backend
     let app = support::spawn(backend, |_| {}).await;
     let mut receiver = Receiver::start().await;
     let (id, old) = support::create(&app, &receiver, json!({})).await;
-    let series = create_series(&app, "rotated", "Rotated").await;
+    let series = series_id(&app, "rotated", "Rotated").await;
     create_installment(&app, &series, 1, true).await;
     let before = receiver.next().await;
     assert!(before.verified_by(&old));
