@@ -6,6 +6,7 @@
 
 mod fixtures;
 mod helpers;
+mod wait;
 
 mod catalog;
 mod deploy;
