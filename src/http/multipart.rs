@@ -14,16 +14,12 @@
 //! Requests are read and run as for SSE (see [`super::streaming`]): a malformed
 //! request gets its HTTP error, everything GraphQL is in the payloads.
 
-use std::time::Instant;
-
 use async_graphql::Response as GraphQLResponse;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::StreamExt;
-use tokio::sync::OwnedSemaphorePermit;
 
-use super::streaming::{self, Framing, StreamRequest, Streams};
+use super::streaming::{self, Framing, Opening, Streams};
 use crate::error::Code;
 
 const CONTENT_TYPE: &str = "multipart/mixed; boundary=\"graphql\"; subscriptionSpec=\"1.0\"";
@@ -63,20 +59,10 @@ fn payload(response: &GraphQLResponse) -> Bytes {
 }
 
 /// Serves a multipart request holding `slot`.
-pub(super) async fn serve(
-    streams: Streams,
-    req: Request,
-    admin: bool,
-    slot: OwnedSemaphorePermit,
-    started: Instant,
-) -> Response {
-    let StreamRequest { request, method } = match StreamRequest::from_request(req, &streams).await {
-        Ok(request) => request,
-        Err(refused) => return refused.into_response(),
-    };
-    let (operation, responses) = match streams.execute(request, &method, admin, started) {
+pub(super) async fn serve(streams: Streams, stream: Opening) -> Response {
+    let (operation, responses, slot) = match streams.open(stream, |r| r).await {
         Ok(run) => run,
-        Err(refusal) => return streams.refuse(refusal, started),
+        Err(refused) => return refused,
     };
     let mut open = DELIMITER.to_vec();
     open.extend_from_slice(&part(b"{}"));

@@ -44,31 +44,12 @@ impl Transport {
     pub fn asked(headers: &HeaderMap) -> Option<Transport> {
         let mut best: Option<(f32, Transport)> = None;
         let mut json = 0.0f32;
-        let ranges = headers
-            .get_all(header::ACCEPT)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','));
-        for range in ranges {
-            let mut parts = range.split(';');
-            let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-            let mut quality = 1.0f32;
-            let mut subscription_spec = false;
-            for param in parts {
-                let Some((key, value)) = param.split_once('=') else {
-                    continue;
-                };
-                let (key, value) = (key.trim(), value.trim().trim_matches('"'));
-                if key.eq_ignore_ascii_case("q") {
-                    quality = value
-                        .parse()
-                        .ok()
-                        .filter(|q: &f32| q.is_finite())
-                        .unwrap_or(0.0);
-                } else if key.eq_ignore_ascii_case("subscriptionSpec") {
-                    subscription_spec = value.starts_with("1.");
-                }
-            }
+        for range in super::negotiation::accept_ranges(headers) {
+            let essence = range.essence.to_ascii_lowercase();
+            let quality = range.quality;
+            let subscription_spec = range
+                .param("subscriptionSpec")
+                .is_some_and(|v| v.starts_with("1."));
             let transport = match essence.as_str() {
                 "text/event-stream" => Transport::Sse,
                 "multipart/mixed" if subscription_spec => Transport::Multipart,
@@ -88,6 +69,18 @@ impl Transport {
         best.filter(|(q, _)| *q >= json).map(|(_, t)| t)
     }
 }
+
+/// A stream being opened: its request (with the admin credential when `admin`), the
+/// subscriber slot it holds, and when it arrived.
+pub(super) struct Opening {
+    pub req: Request,
+    pub admin: bool,
+    pub slot: OwnedSemaphorePermit,
+    pub started: Instant,
+}
+
+/// The responses of a streamed request.
+pub(super) type Responses = BoxStream<'static, GraphQLResponse>;
 
 /// What a stream needs of the server; cheap to clone.
 #[derive(Clone)]
@@ -119,9 +112,15 @@ impl Streams {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             return response;
         };
+        let stream = Opening {
+            req,
+            admin,
+            slot,
+            started,
+        };
         match transport {
-            Transport::Sse => super::sse::serve(self, req, admin, slot, started).await,
-            Transport::Multipart => super::multipart::serve(self, req, admin, slot, started).await,
+            Transport::Sse => super::sse::serve(self, stream).await,
+            Transport::Multipart => super::multipart::serve(self, stream).await,
         }
     }
 
@@ -182,6 +181,28 @@ impl Streams {
             }
         });
         Ok((operation, responses.boxed()))
+    }
+
+    /// Reads a stream's request (with what `with` adds to it) and runs it: its
+    /// operation type and responses, or the answer to its refusal.
+    pub(super) async fn open(
+        &self,
+        stream: Opening,
+        with: impl FnOnce(async_graphql::Request) -> async_graphql::Request,
+    ) -> Result<(Operation, Responses, OwnedSemaphorePermit), Response> {
+        let Opening {
+            req,
+            admin,
+            slot,
+            started,
+        } = stream;
+        let StreamRequest { request, method } = StreamRequest::from_request(req, self)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let (operation, responses) = self
+            .execute(with(request), &method, admin, started)
+            .map_err(|refusal| self.refuse(refusal, started))?;
+        Ok((operation, responses, slot))
     }
 
     /// The shutdown that ends a stream of `operation` early: a subscription's. A
