@@ -1,35 +1,16 @@
-//! Settings from flags, environment variables and `.env`, with newcomer defaults.
-//!
-//! Over 400 lines because it is one flat list: every setting of the server, each
-//! with its doc (the `--help` text), flag, variable and default, kept in one place
-//! so that it reads like the README's settings table.
+//! Settings from flags, environment variables and `.env`, with newcomer defaults:
+//! one flat list, every setting with its doc (the `--help` text), flag, variable and
+//! default, so that it reads like the README's settings table. The command line
+//! around them is in [`cli`]; [`Settings::defaults`] reads no environment.
+
+mod cli;
+mod durations;
+
+pub use cli::{Cli, Command};
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-
-/// Premiere: a GraphQL gateway over a catalogue of series, with release alerts.
-#[derive(Debug, Parser)]
-#[command(name = "premiere", version, about)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    #[command(flatten)]
-    pub settings: Settings,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Apply pending migrations, then serve GraphQL (the default).
-    Serve,
-    /// Apply pending migrations and exit.
-    Migrate,
-    /// Load the Soundtrack demo data (idempotent).
-    Seed,
-    /// Print the GraphQL schema (SDL).
-    Schema,
-}
+use clap::{Args, ValueEnum};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -109,7 +90,7 @@ pub struct Settings {
     )]
     pub max_page_size: u32,
 
-    /// Largest query depth.
+    /// Largest query depth (fields nested in fields, fragments expanded).
     #[arg(long, env = "PREMIERE_MAX_DEPTH", default_value_t = 16, global = true)]
     pub max_depth: usize,
 
@@ -384,60 +365,7 @@ impl Settings {
             Err(err) => panic!("the default settings do not parse: {err}"),
         }
     }
-
-    pub fn db_acquire_timeout(&self) -> Duration {
-        Duration::from_secs(self.db_acquire_timeout_secs)
-    }
-
-    pub fn ws_keepalive(&self) -> Duration {
-        Duration::from_secs(self.ws_keepalive_secs)
-    }
-
-    pub fn ws_init_timeout(&self) -> Duration {
-        Duration::from_secs(self.ws_init_timeout_secs)
-    }
-
-    pub fn send_timeout(&self) -> Duration {
-        Duration::from_secs(self.send_timeout_secs)
-    }
-
-    pub fn sse_heartbeat(&self) -> Duration {
-        Duration::from_millis(self.sse_heartbeat_ms)
-    }
-
-    pub fn multipart_heartbeat(&self) -> Duration {
-        Duration::from_millis(self.multipart_heartbeat_ms)
-    }
-
-    pub fn shutdown_timeout(&self) -> Duration {
-        Duration::from_secs(self.shutdown_timeout_secs)
-    }
-
-    pub fn webhook_timeout(&self) -> Duration {
-        Duration::from_millis(self.webhook_timeout_ms)
-    }
-
-    /// The webhook lease: the setting, but at least twice the webhook timeout (so that
-    /// a delivery started under a lease ends before the lease could expire).
-    pub fn webhook_lease(&self) -> Duration {
-        Duration::from_millis(
-            self.webhook_lease_ms
-                .max(self.webhook_timeout_ms.saturating_mul(2)),
-        )
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_ignore_the_environment() {
-        // Set for this process only; no other test in this binary reads it.
-        std::env::set_var("PREMIERE_MAX_DEPTH", "3");
-        let settings = Settings::defaults();
-        std::env::remove_var("PREMIERE_MAX_DEPTH");
-        assert_eq!(settings.max_depth, 16);
-        assert_eq!(settings.listen, SocketAddr::from(([127, 0, 0, 1], 8000)));
-    }
-}
+mod tests;

@@ -34,17 +34,70 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The stable `extensions.code` of every error a client can get, whatever refused the
+/// request: an operation ([`Error`]), the request gate (`graphql::gate`), or a
+/// transport (`http::refusal`). The one place each code is spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// The request or an argument is malformed or invalid (parse and validation
+    /// errors included).
+    BadUserInput,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
+    /// A configured limit refused the request (depth, complexity, aliases, body...).
+    QueryTooComplex,
+    /// Anything the client cannot fix (the detail went to the log).
+    Internal,
+}
+
+impl Code {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Code::BadUserInput => "BAD_USER_INPUT",
+            Code::Unauthenticated => "UNAUTHENTICATED",
+            Code::Forbidden => "FORBIDDEN",
+            Code::NotFound => "NOT_FOUND",
+            Code::Conflict => "CONFLICT",
+            Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Code::Internal => "INTERNAL",
+        }
+    }
+
+    /// A GraphQL error with this code.
+    pub fn error(self, message: impl Into<String>) -> async_graphql::ServerError {
+        let mut error = async_graphql::ServerError::new(message, None);
+        self.set_on(&mut error);
+        error
+    }
+
+    /// Sets this code as `extensions.code` of `error`.
+    pub fn set_on(self, error: &mut async_graphql::ServerError) {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", self.as_str());
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Error {
     /// The stable `extensions.code` of this error.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Error::BadInput { .. } => "BAD_USER_INPUT",
-            Error::Unauthenticated => "UNAUTHENTICATED",
-            Error::Forbidden(_) => "FORBIDDEN",
-            Error::NotFound { .. } => "NOT_FOUND",
-            Error::Conflict(_) => "CONFLICT",
-            Error::TooComplex(_) => "QUERY_TOO_COMPLEX",
-            Error::Unavailable | Error::Internal => "INTERNAL",
+            Error::BadInput { .. } => Code::BadUserInput,
+            Error::Unauthenticated => Code::Unauthenticated,
+            Error::Forbidden(_) => Code::Forbidden,
+            Error::NotFound { .. } => Code::NotFound,
+            Error::Conflict(_) => Code::Conflict,
+            Error::TooComplex(_) => Code::QueryTooComplex,
+            Error::Unavailable | Error::Internal => Code::Internal,
         }
     }
 
@@ -112,7 +165,7 @@ fn sqlx_connection_failed(err: &sea_orm::sqlx::Error) -> bool {
 impl ErrorExtensions for Error {
     fn extend(&self) -> async_graphql::Error {
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
-            ext.set("code", self.code());
+            ext.set("code", self.code().as_str());
             match self {
                 Error::BadInput { field, .. } | Error::NotFound { field, .. } => {
                     ext.set("field", field.as_str())

@@ -1,9 +1,13 @@
-//! Gives every GraphQL error a stable `extensions.code`, in one place: errors of
-//! the operations carry their own; the rest are request errors.
+//! Gives every GraphQL error a stable `extensions.code`, in one place, by type: an
+//! error of an operation carries its [`Error`]; the request gate's refusals
+//! (`super::gate`) carry their code already; every other error is async-graphql's
+//! report of a request that does not validate or coerce, `BAD_USER_INPUT`. No code is
+//! found by reading a message: async-graphql runs no limit of its own (the gate
+//! applies them all, on the parsed document), so none of its errors is a limit.
 
 use async_graphql::{ErrorExtensions, ServerError};
 
-use crate::error::Error;
+use crate::error::{Code, Error};
 
 /// Sets the code of each error that has none.
 pub fn classify(errors: &mut [ServerError]) {
@@ -19,30 +23,6 @@ pub fn classify(errors: &mut [ServerError]) {
         {
             continue;
         }
-        let code = if is_over_limit(&error.message) {
-            "QUERY_TOO_COMPLEX"
-        } else {
-            "BAD_USER_INPUT"
-        };
-        error
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("code", code);
+        Code::BadUserInput.set_on(error);
     }
-}
-
-/// Whether async-graphql's message reports a configured or built-in limit (depth,
-/// complexity, recursion, directives) rather than a mistake in the request.
-fn is_over_limit(message: &str) -> bool {
-    [
-        "nested too deep",
-        "too complex",
-        "too many",
-        "recursion depth",
-        "recursion limit exceeded",
-        "stack limit reached",
-        "number of directives",
-    ]
-    .iter()
-    .any(|needle| message.contains(needle))
 }

@@ -66,7 +66,6 @@ impl Installment {
         self.0.published_at
     }
 
-    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn credits(
         &self,
         ctx: &Context<'_>,
@@ -99,7 +98,6 @@ impl Installment {
         Ok(paging::connection(page, total, Credit))
     }
 
-    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn interviews(
         &self,
         ctx: &Context<'_>,
@@ -195,7 +193,6 @@ impl InstallmentQuery {
     /// Every installment, by id. Without an admin credential, only the PUBLISHED ones
     /// (and `totalCount` counts only them); `filter.status` DRAFT or SCHEDULED is then
     /// FORBIDDEN.
-    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn all_installments(
         &self,
         ctx: &Context<'_>,

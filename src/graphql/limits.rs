@@ -1,41 +1,47 @@
-//! Limits on the shape of a GraphQL document, checked before validation and before
-//! any resolver (and so any SQL) runs: bracket nesting (before parsing), aliases,
-//! root fields per operation, and the number of fields once fragments are expanded
-//! (a "fragment bomb" is refused before async-graphql walks it).
+//! The limits on a GraphQL request, which the request gate ([`super::gate`]) applies
+//! before validation and before any resolver (and so any SQL) runs: bracket nesting
+//! (on the text, before parsing), then on the parsed document, in one walk
+//! ([`measure`]): introspection (when it is off), aliases, root fields per operation,
+//! fields once fragments are expanded, complexity and depth. async-graphql runs none
+//! of its own, so every limit is applied once, here, and its refusal is typed.
 //!
-//! The HTTP layer runs [`Limits::check_text`] and [`Limits::check_document`] itself
-//! (it parses the document anyway) and marks the request [`Prechecked`];
-//! [`Limits::precheck`], called by `AppSchema`, does the same for everything else
-//! (WebSocket subscriptions).
+//! Complexity is async-graphql's measure: a field counts 1 plus its selection's; a
+//! paged field (a connection) counts its selection's once per item it may return
+//! (`first` or `last`, else `PREMIERE_DEFAULT_PAGE_SIZE`, at most
+//! `PREMIERE_MAX_PAGE_SIZE`), so nested connections multiply.
 
-use std::collections::HashMap;
+mod measure;
+mod shape;
+
 use std::sync::Arc;
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Context, Positioned, ServerError, ServerResult};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Context, Variables};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use self::measure::{PageWeights, TooDeep};
+pub use self::shape::Shape;
+use super::gate::Reason;
 use crate::config::Settings;
 use crate::error::Error;
 use crate::metrics::Limit;
 use crate::AppState;
 
 /// Deepest bracket nesting (`{`, `[`, `(`) accepted before parsing. The parser refuses
-/// selection sets nested deeper than 64 anyway; this gives the refusal a clear code.
+/// selection sets nested deeper than 64 anyway; this bounds the rest (lists, objects)
+/// and gives the refusal a clear message.
 pub const MAX_NESTING: usize = 100;
 
-/// Longest chain of fragment spreads and selection sets walked when expanding.
-const MAX_EXPANSION_DEPTH: usize = 64;
-
 /// The lowest bound on the fields of a document once fragments are expanded, whatever
-/// the complexity limit: a small complexity limit still lets a document name a
-/// reasonable number of fields (async-graphql's complexity check refuses the costly
-/// ones).
-const MIN_EXPANDED_FIELDS: usize = 1_000;
+/// `PREMIERE_MAX_COMPLEXITY` (which sets the bound above it): a small complexity limit
+/// still lets a document name a reasonable number of fields, the complexity limit
+/// refusing the costly ones. Documented in the README's settings table.
+pub const MIN_EXPANDED_FIELDS: usize = 1_000;
 
-/// Request data: the document of this request was already checked by the HTTP layer.
-#[derive(Debug, Clone, Copy)]
-pub struct Prechecked;
+/// Deepest nesting of selection sets (fields, inline fragments and spreads each open
+/// one), as async-graphql counts it for its recursion bound, which the schema sets to
+/// this: so that bound never refuses what the gate let through.
+pub const MAX_SELECTION_NESTING: usize = 32;
 
 /// The subscription slots of one WebSocket connection (connection data, set at
 /// `connection_init`): at most `PREMIERE_WS_MAX_SUBSCRIPTIONS` active at once.
@@ -75,30 +81,41 @@ impl SubscriptionSlots {
     }
 }
 
-/// The configured document limits.
+/// The configured limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
     pub max_aliases: usize,
     pub max_root_fields: usize,
-    /// Largest number of fields after expanding fragments (the complexity limit).
+    /// Largest number of fields after expanding fragments: the complexity limit, at
+    /// least [`MIN_EXPANDED_FIELDS`].
     pub max_fields: usize,
     /// Whether `__schema` and `__type` may be asked for.
     pub introspection: bool,
+    /// The weight of a paged field without `first`/`last` (the default page size).
+    pub default_page_weight: usize,
+    /// The highest weight of a paged field (the largest page size).
+    pub max_page_weight: usize,
 }
 
 impl Limits {
     pub fn new(settings: &Settings) -> Self {
         Limits {
+            max_depth: settings.max_depth,
+            max_complexity: settings.max_complexity,
             max_aliases: settings.max_aliases,
             max_root_fields: settings.max_root_fields,
             max_fields: settings.max_complexity.max(MIN_EXPANDED_FIELDS),
             introspection: settings.introspection,
+            default_page_weight: settings.default_page_size as usize,
+            max_page_weight: settings.max_page_size as usize,
         }
     }
 
     /// Refuses a query text whose brackets nest deeper than [`MAX_NESTING`], without
     /// parsing it. Strings, block strings and comments are skipped.
-    pub fn check_text(&self, query: &str) -> ServerResult<()> {
+    pub fn check_text(&self, query: &str) -> Result<(), Reason> {
         let bytes = query.as_bytes();
         let mut depth = 0usize;
         let mut i = 0;
@@ -129,7 +146,7 @@ impl Limits {
                 b'{' | b'[' | b'(' => {
                     depth += 1;
                     if depth > MAX_NESTING {
-                        return Err(too_complex(format!(
+                        return Err(Reason::OverLimit(format!(
                             "Query is nested too deep: brackets nest more than {MAX_NESTING} levels."
                         )));
                     }
@@ -142,217 +159,72 @@ impl Limits {
         Ok(())
     }
 
-    /// Counts aliases, root fields per operation and expanded fields.
-    pub fn check_document(&self, doc: &ExecutableDocument) -> ServerResult<()> {
-        if !self.introspection {
-            let sets = doc
-                .operations
-                .iter()
-                .map(|(_, op)| &op.node.selection_set)
-                .chain(doc.fragments.values().map(|f| &f.node.selection_set));
-            for set in sets {
-                if let Some(pos) = find_introspection(set) {
-                    // extensions.code BAD_USER_INPUT (see `codes::classify`).
-                    return Err(ServerError::new(
-                        "Introspection is disabled on this server.",
-                        Some(pos),
-                    ));
-                }
-            }
-        }
-        let mut aliases = 0usize;
-        for (_, operation) in doc.operations.iter() {
-            aliases += count_aliases(&operation.node.selection_set);
-        }
-        for fragment in doc.fragments.values() {
-            aliases += count_aliases(&fragment.node.selection_set);
-        }
-        if aliases > self.max_aliases {
-            return Err(too_complex(format!(
-                "Query has too many aliases: {aliases}, at most {} are allowed.",
-                self.max_aliases
-            )));
-        }
-        let mut walk = Expansion {
-            doc,
-            memo: HashMap::new(),
-            max: self.max_fields,
+    /// Applies every limit on the parsed document, with the page sizes its
+    /// `variables` give, to the schema of `shape`.
+    pub fn check_document(
+        &self,
+        doc: &ExecutableDocument,
+        variables: &Variables,
+        shape: &Shape,
+    ) -> Result<(), Reason> {
+        let weights = PageWeights {
+            default: self.default_page_weight,
+            max: self.max_page_weight,
         };
-        for (name, operation) in doc.operations.iter() {
-            let fields = walk.fields(&operation.node.selection_set, 0)?;
-            if fields > self.max_fields {
-                return Err(too_many_fields(self.max_fields));
+        let measured = measure::measure(doc, variables, shape, weights).map_err(too_deep)?;
+        if let (false, Some(pos)) = (self.introspection, measured.introspection) {
+            return Err(Reason::Introspection(pos));
+        }
+        let over = |message: String| Err(Reason::OverLimit(message));
+        if measured.aliases > self.max_aliases {
+            return over(format!(
+                "Query has too many aliases: {}, at most {} are allowed.",
+                measured.aliases, self.max_aliases
+            ));
+        }
+        for (name, size) in &measured.operations {
+            if size.fields > self.max_fields {
+                return over(format!(
+                    "Query is too complex: it selects more than {} fields once fragments are expanded.",
+                    self.max_fields
+                ));
             }
-            let root = walk.root_fields(&operation.node.selection_set, &mut Vec::new())?;
-            if root > self.max_root_fields {
-                let name = name.map(|n| format!(" `{n}`")).unwrap_or_default();
-                return Err(too_complex(format!(
-                    "Operation{name} selects too many root fields: {root}, at most {} are allowed.",
-                    self.max_root_fields
-                )));
+            if size.roots > self.max_root_fields {
+                let name = name.as_ref().map(|n| format!(" `{n}`")).unwrap_or_default();
+                return over(format!(
+                    "Operation{name} selects too many root fields: {}, at most {} are allowed.",
+                    size.roots, self.max_root_fields
+                ));
             }
+            if size.nesting > MAX_SELECTION_NESTING {
+                return over(format!(
+                    "Query is nested too deep: its selections nest more than {MAX_SELECTION_NESTING} levels."
+                ));
+            }
+        }
+        let sizes = measured.operations.iter().map(|(_, size)| size);
+        let complexity = sizes
+            .clone()
+            .fold(0usize, |n, s| n.saturating_add(s.complexity));
+        if complexity > self.max_complexity {
+            return over(format!(
+                "Query is too complex: its complexity is {complexity}, at most {} is allowed.",
+                self.max_complexity
+            ));
+        }
+        let depth = sizes.map(|s| s.depth).max().unwrap_or(0);
+        if depth > self.max_depth {
+            return over(format!(
+                "Query is nested too deep: {depth} levels of fields, at most {} are allowed.",
+                self.max_depth
+            ));
         }
         Ok(())
     }
 }
 
-impl Limits {
-    /// Checks a request that is not [`Prechecked`]:
-    /// the text, then the document (which stays parsed in the request). A document
-    /// that does not parse is left to the schema, which reports it as usual.
-    pub fn precheck(&self, request: &mut async_graphql::Request) -> ServerResult<()> {
-        if request
-            .data
-            .contains_key(&std::any::TypeId::of::<Prechecked>())
-        {
-            return Ok(());
-        }
-        self.check_text(&request.query)?;
-        if let Ok(doc) = request.parsed_query() {
-            self.check_document(doc)?;
-        }
-        Ok(())
-    }
-}
-
-/// A limit error: `extensions.code` QUERY_TOO_COMPLEX.
-fn too_complex(message: String) -> ServerError {
-    let mut error = ServerError::new(message.clone(), None);
-    error.source = Some(Arc::new(Error::TooComplex(message)));
-    error
-}
-
-fn too_many_fields(max: usize) -> ServerError {
-    too_complex(format!(
-        "Query is too complex: it selects more than {max} fields once fragments are expanded."
-    ))
-}
-
-fn too_deep() -> ServerError {
-    too_complex("Query is nested too deep: fragments expand too deeply.".to_string())
-}
-
-/// Where `set` asks for `__schema` or `__type`, if it does.
-fn find_introspection(set: &Positioned<SelectionSet>) -> Option<async_graphql::Pos> {
-    let mut stack = vec![set];
-    while let Some(set) = stack.pop() {
-        for selection in &set.node.items {
-            match &selection.node {
-                Selection::Field(field) => {
-                    let name = field.node.name.node.as_str();
-                    if name == "__schema" || name == "__type" {
-                        return Some(field.pos);
-                    }
-                    stack.push(&field.node.selection_set);
-                }
-                Selection::InlineFragment(inline) => stack.push(&inline.node.selection_set),
-                Selection::FragmentSpread(_) => {}
-            }
-        }
-    }
-    None
-}
-
-fn count_aliases(set: &Positioned<SelectionSet>) -> usize {
-    // Iterative: the parser bounds nesting, but no recursion is needed here.
-    let mut stack = vec![set];
-    let mut n = 0;
-    while let Some(set) = stack.pop() {
-        for selection in &set.node.items {
-            match &selection.node {
-                Selection::Field(field) => {
-                    n += usize::from(field.node.alias.is_some());
-                    stack.push(&field.node.selection_set);
-                }
-                Selection::InlineFragment(inline) => stack.push(&inline.node.selection_set),
-                Selection::FragmentSpread(_) => {}
-            }
-        }
-    }
-    n
-}
-
-/// Counts fields with fragments expanded, memoising each fragment's size.
-struct Expansion<'a> {
-    doc: &'a ExecutableDocument,
-    /// `None` while a fragment is being expanded (a cycle counts as empty; validation
-    /// refuses cycles later).
-    memo: HashMap<&'a str, Option<usize>>,
-    max: usize,
-}
-
-impl<'a> Expansion<'a> {
-    fn fields(&mut self, set: &'a Positioned<SelectionSet>, depth: usize) -> ServerResult<usize> {
-        if depth > MAX_EXPANSION_DEPTH {
-            return Err(too_deep());
-        }
-        let mut n = 0usize;
-        for selection in &set.node.items {
-            let add = match &selection.node {
-                Selection::Field(field) => 1 + self.fields(&field.node.selection_set, depth + 1)?,
-                Selection::InlineFragment(inline) => {
-                    self.fields(&inline.node.selection_set, depth + 1)?
-                }
-                Selection::FragmentSpread(spread) => {
-                    self.fragment(spread.node.fragment_name.node.as_str(), depth)?
-                }
-            };
-            n = n.saturating_add(add);
-            if n > self.max {
-                return Err(too_many_fields(self.max));
-            }
-        }
-        Ok(n)
-    }
-
-    fn fragment(&mut self, name: &'a str, depth: usize) -> ServerResult<usize> {
-        match self.memo.get(name) {
-            Some(Some(n)) => return Ok(*n),
-            Some(None) => return Ok(0),
-            None => {}
-        }
-        let Some((key, fragment)) = self.doc.fragments.get_key_value(name) else {
-            return Ok(0);
-        };
-        self.memo.insert(key.as_str(), None);
-        let n = self.fields(&fragment.node.selection_set, depth + 1)?;
-        self.memo.insert(key.as_str(), Some(n));
-        Ok(n)
-    }
-
-    /// The fields the root selection set resolves, fragments expanded. Run after
-    /// [`Expansion::fields`] succeeded, so the walk is bounded by the field limit.
-    fn root_fields(
-        &mut self,
-        set: &'a Positioned<SelectionSet>,
-        path: &mut Vec<&'a str>,
-    ) -> ServerResult<usize> {
-        if path.len() > MAX_EXPANSION_DEPTH {
-            return Err(too_deep());
-        }
-        let mut n = 0usize;
-        for selection in &set.node.items {
-            n = n.saturating_add(match &selection.node {
-                Selection::Field(_) => 1,
-                Selection::InlineFragment(inline) => {
-                    self.root_fields(&inline.node.selection_set, path)?
-                }
-                Selection::FragmentSpread(spread) => {
-                    let name = spread.node.fragment_name.node.as_str();
-                    match self.doc.fragments.get_key_value(name) {
-                        Some((key, fragment)) if !path.contains(&key.as_str()) => {
-                            path.push(key.as_str());
-                            let n = self.root_fields(&fragment.node.selection_set, path);
-                            path.pop();
-                            n?
-                        }
-                        _ => 0,
-                    }
-                }
-            });
-        }
-        Ok(n)
-    }
+fn too_deep(_: TooDeep) -> Reason {
+    Reason::OverLimit("Query is nested too deep: fragments expand too deeply.".to_string())
 }
 
 #[cfg(test)]

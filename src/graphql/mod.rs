@@ -4,6 +4,7 @@ pub mod batching;
 pub mod codes;
 pub mod credit;
 pub mod event_ids;
+pub mod gate;
 pub mod guard;
 pub mod ids;
 pub mod installment;
@@ -18,17 +19,13 @@ pub mod series;
 pub mod state;
 pub mod webhook;
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::{
-    Data, Executor, MergedObject, MergedSubscription, Request, Response, Schema, SchemaBuilder,
-};
+use async_graphql::{Data, MergedObject, MergedSubscription, Response, Schema, SchemaBuilder};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
-use crate::config::Settings;
 use crate::db::Db;
 use crate::AppState;
 
@@ -61,17 +58,19 @@ pub struct SubscriptionRoot(release::ReleaseSubscription);
 /// async-graphql's schema of the gateway. It has no extensions: see [`AppSchema`].
 pub type GraphQLSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// The schema with the gateway's hooks around execution: the document limits
-/// ([`limits::Limits::precheck`]), per-request batching ([`batching::with_loaders`])
-/// and error codes ([`codes::classify`]). They are not schema extensions: with any
-/// extension registered, async-graphql sends every field of every response through
-/// its extension chain (a registry lookup, a type-name string and boxed futures per
-/// field), which cost a fifth of the CPU of a nested query and of each subscription
-/// event (BENCHMARKS.md).
+/// The schema with the gateway's hooks around execution: per-request batching
+/// ([`batching::with_loaders`]) and error codes ([`codes::classify`]). It runs only
+/// requests that passed the request gate ([`gate::Gate::prepare`], reached with
+/// [`AppSchema::gate`]); [`AppSchema::gated`] is the schema behind the gate for
+/// sessions that read requests themselves (WebSocket). The hooks are not schema
+/// extensions: with any extension registered, async-graphql sends every field of
+/// every response through its extension chain (a registry lookup, a type-name string
+/// and boxed futures per field), which cost a fifth of the CPU of a nested query and
+/// of each subscription event (BENCHMARKS.md).
 #[derive(Clone)]
 pub struct AppSchema {
     schema: GraphQLSchema,
-    limits: limits::Limits,
+    gate: gate::Gate,
     db: Db,
 }
 
@@ -81,35 +80,34 @@ fn coded(mut response: Response) -> Response {
 }
 
 impl AppSchema {
+    /// The request gate every request goes through before it runs.
+    pub fn gate(&self) -> &gate::Gate {
+        &self.gate
+    }
+
+    /// This schema behind its gate, as async-graphql's `Executor`.
+    pub fn gated(&self) -> gate::Gated {
+        gate::Gated(self.clone())
+    }
+
     /// Runs a query or mutation (a subscription gives its first response).
-    pub async fn execute(&self, request: impl Into<Request>) -> Response {
-        let mut request = request.into();
-        if let Err(err) = self.limits.precheck(&mut request) {
-            return coded(Response::from_errors(vec![err]));
-        }
+    pub async fn execute(&self, prepared: gate::Prepared) -> Response {
         let schema = &self.schema;
-        let response = batching::with_loaders(&self.db, request, |request| {
+        let response = batching::with_loaders(&self.db, prepared.into_request(), |request| {
             Box::pin(schema.execute(request))
         })
         .await;
         coded(response)
     }
-}
 
-impl Executor for AppSchema {
-    fn execute(&self, request: Request) -> impl Future<Output = Response> + Send {
-        AppSchema::execute(self, request)
-    }
-
-    fn execute_stream(
+    /// Runs a request as a stream of responses: a subscription's events, or the one
+    /// response of a query or mutation.
+    pub fn execute_stream(
         &self,
-        mut request: Request,
+        prepared: gate::Prepared,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        if let Err(err) = self.limits.precheck(&mut request) {
-            let response = coded(Response::from_errors(vec![err]));
-            return futures_util::stream::once(async move { response }).boxed();
-        }
+        let mut request = prepared.into_request();
         if batching::is_subscription(&mut request) {
             return self
                 .schema
@@ -136,35 +134,30 @@ impl Executor for AppSchema {
     }
 }
 
-fn builder(settings: &Settings) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    let builder = Schema::build(
+/// The schema, with no limit of its own: the gate applies them all, so none of
+/// async-graphql's errors is a limit (its recursion bound is the gate's, which is
+/// never passed).
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
-    .limit_depth(settings.max_depth)
-    .limit_complexity(settings.max_complexity);
-    if settings.introspection {
-        builder
-    } else {
-        builder.disable_introspection()
-    }
+    .limit_recursive_depth(limits::MAX_SELECTION_NESTING)
 }
 
 /// The schema serving `state`.
 pub fn schema(state: AppState) -> AppSchema {
     let loaders = loaders::shared(state.db.clone(), Duration::from_millis(1));
-    let limits = limits::Limits::new(&state.settings);
     let db = state.db.clone();
-    let schema = builder(&state.settings.clone())
-        .data(loaders)
-        .data(state)
-        .finish();
-    AppSchema { schema, limits, db }
+    let settings = state.settings.clone();
+    let metrics = state.metrics.clone();
+    let schema = builder().data(loaders).data(state).finish();
+    let gate = gate::Gate::new(&settings, &schema.sdl(), metrics);
+    AppSchema { schema, gate, db }
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    let settings = Settings::for_database("sqlite::memory:");
-    builder(&settings).finish().sdl()
+    builder().finish().sdl()
 }

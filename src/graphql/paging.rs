@@ -62,23 +62,6 @@ pub fn args(
     Ok(args)
 }
 
-/// Weight of a connection whose `first`/`last` is not given (the default page size).
-const DEFAULT_PAGE_WEIGHT: i32 = 20;
-/// Highest weight of a connection (the default largest page size); larger pages are
-/// refused by [`args`] anyway.
-const MAX_PAGE_WEIGHT: i32 = 100;
-
-/// The complexity of a connection field: its selection counted once per item it may
-/// return (`first` or `last`, else the default page size), so nested connections
-/// multiply.
-pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
-    let items = first
-        .or(last)
-        .unwrap_or(DEFAULT_PAGE_WEIGHT)
-        .clamp(1, MAX_PAGE_WEIGHT);
-    (items as usize).saturating_mul(child_complexity)
-}
-
 /// Builds a connection from a page.
 pub fn connection<M, N, FA>(page: Page<M>, total: TotalCount, node: FA) -> CountedConnection<N>
 where

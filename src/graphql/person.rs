@@ -35,7 +35,6 @@ impl Person {
 
     /// The person's credits. Without an admin credential, only those on PUBLISHED
     /// installments.
-    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn credits(
         &self,
         ctx: &Context<'_>,
@@ -68,7 +67,6 @@ impl Person {
 
     /// The interviews the person took part in. Without an admin credential, only those
     /// about PUBLISHED installments.
-    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn interviews(
         &self,
         ctx: &Context<'_>,
@@ -155,7 +153,6 @@ pub struct PersonQuery;
 
 #[Object]
 impl PersonQuery {
-    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn all_people(
         &self,
         ctx: &Context<'_>,

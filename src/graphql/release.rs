@@ -85,7 +85,6 @@ impl ReleaseQuery {
     /// `last: N` gives the newest N events (still oldest first within the page). It
     /// only reports published installments, so it is the same for every reader;
     /// nested fields follow the embargo (see `Installment`).
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn release_events(
         &self,
         ctx: &Context<'_>,

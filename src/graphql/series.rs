@@ -56,7 +56,6 @@ impl Series {
     /// The installments, by number. Without an admin credential, only the PUBLISHED
     /// ones (and `totalCount` counts only them); `status` DRAFT or SCHEDULED is then
     /// FORBIDDEN.
-    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn installments(
         &self,
         ctx: &Context<'_>,
@@ -174,7 +173,6 @@ impl SeriesQuery {
         Ok(catalog::series::by_slug(db, &slug).await?.map(Series))
     }
 
-    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn all_series(
         &self,
         ctx: &Context<'_>,

@@ -59,7 +59,6 @@ impl Webhook {
     }
 
     /// Delivery attempts, newest first.
-    #[graphql(complexity = "paging::cost(first, last, child_complexity)")]
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
@@ -204,10 +203,7 @@ pub struct WebhookQuery;
 #[Object]
 impl WebhookQuery {
     /// Admin only.
-    #[graphql(
-        guard = "AdminGuard",
-        complexity = "paging::cost(first, last, child_complexity)"
-    )]
+    #[graphql(guard = "AdminGuard")]
     async fn webhooks(
         &self,
         ctx: &Context<'_>,

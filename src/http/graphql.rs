@@ -19,8 +19,7 @@
 
 use std::time::Instant;
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
-use async_graphql::{BatchRequest, BatchResponse, ServerError, Value};
+use async_graphql::{BatchRequest, BatchResponse};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 
@@ -28,18 +27,19 @@ pub use super::encoding::{encode, is_request_error, respond};
 pub use super::negotiation::{negotiate, MediaType};
 pub use super::parsing::{read_get, read_post};
 pub use super::refusal::{Refusal, Refused};
-use crate::graphql::codes;
+use crate::graphql::gate::{self, Prepared};
 use crate::graphql::guard::Admin;
-use crate::graphql::limits::{Limits, Prechecked};
 use crate::graphql::AppSchema;
-use crate::metrics::{Limit, Metrics, Operation, Outcome};
+use crate::metrics::{Metrics, Operation, Outcome};
 
-/// What serves a request: the schema, the metrics and the document limits.
+/// What serves a request: the schema (behind its gate) and the metrics.
 pub struct Executor<'a> {
     pub schema: &'a AppSchema,
     pub metrics: &'a Metrics,
-    pub limits: &'a Limits,
 }
+
+/// A request through the gate: prepared to run, or refused (its finished answer).
+pub type Gated = Result<Prepared, gate::Refusal>;
 
 impl Executor<'_> {
     /// Answers a refusal, counting it.
@@ -64,18 +64,18 @@ impl Executor<'_> {
     ) -> Response {
         let (response, operation) = match batch {
             BatchRequest::Single(request) => {
-                let (request, operation) = self.prepare(request);
+                let gated = self.prepare(request);
+                let operation = operation_of(&gated);
                 if operation == Operation::Mutation && method == Method::GET {
                     return self.refuse(Refusal::mutation_over_get(), media, started);
                 }
-                let response = self.run(request, operation, admin).await;
+                let response = self.run(gated, admin).await;
                 (BatchResponse::Single(response), operation)
             }
             BatchRequest::Batch(requests) => {
-                let runs = requests.into_iter().map(|request| async move {
-                    let (request, operation) = self.prepare(request);
-                    self.run(request, operation, admin).await
-                });
+                let runs = requests
+                    .into_iter()
+                    .map(|request| self.run(self.prepare(request), admin));
                 let responses = futures_util::future::join_all(runs).await;
                 (BatchResponse::Batch(responses), Operation::Batch)
             }
@@ -85,45 +85,23 @@ impl Executor<'_> {
         respond(media, response)
     }
 
-    /// Applies the document limits (before async-graphql walks the document) and finds
-    /// the operation's type. An `Err` is the finished response of a request error.
-    pub fn prepare(
-        &self,
-        mut request: async_graphql::Request,
-    ) -> (
-        Result<async_graphql::Request, async_graphql::Response>,
-        Operation,
-    ) {
-        if let Err(err) = self.limits.check_text(&request.query) {
-            return (Err(request_error(err)), Operation::Unknown);
-        }
-        let name = request.operation_name.clone();
-        let operation = match request.parsed_query() {
-            // Left to the schema, which reports the parse error the same way.
-            Err(_) => return (Ok(request), Operation::Unknown),
-            Ok(doc) => {
-                let operation = operation_type(doc, name.as_deref());
-                if let Err(err) = self.limits.check_document(doc) {
-                    return (Err(request_error(err)), operation);
-                }
-                operation
-            }
-        };
-        (Ok(request.data(Prechecked)), operation)
+    /// Hands `request` to the request gate.
+    pub fn prepare(&self, request: async_graphql::Request) -> Gated {
+        self.schema.gate().prepare(request)
     }
 
-    async fn run(
-        &self,
-        request: Result<async_graphql::Request, async_graphql::Response>,
-        operation: Operation,
-        admin: bool,
-    ) -> async_graphql::Response {
-        let response = match request {
-            Ok(request) => {
-                let request = if admin { request.data(Admin) } else { request };
-                self.schema.execute(request).await
+    async fn run(&self, gated: Gated, admin: bool) -> async_graphql::Response {
+        let operation = operation_of(&gated);
+        let response = match gated {
+            Ok(prepared) => {
+                let prepared = if admin {
+                    prepared.data(Admin)
+                } else {
+                    prepared
+                };
+                self.schema.execute(prepared).await
             }
-            Err(response) => response,
+            Err(refusal) => refusal.into_response(),
         };
         self.count(operation, &response);
         response
@@ -139,43 +117,13 @@ impl Executor<'_> {
             Outcome::Error
         };
         self.metrics.graphql_request(operation, outcome);
-        if outcome == Outcome::Rejected
-            && response.errors.iter().any(|e| {
-                e.extensions
-                    .as_ref()
-                    .and_then(|ext| ext.get("code"))
-                    .is_some_and(|code| *code == Value::from("QUERY_TOO_COMPLEX"))
-            })
-        {
-            self.metrics.limit_refused(Limit::Query);
-        }
     }
 }
 
-fn request_error(err: ServerError) -> async_graphql::Response {
-    let mut errors = vec![err];
-    codes::classify(&mut errors);
-    async_graphql::Response::from_errors(errors)
-}
-
-/// The type of the operation a request runs, when the document names it clearly.
-fn operation_type(doc: &ExecutableDocument, name: Option<&str>) -> Operation {
-    let ty = match (&doc.operations, name) {
-        (DocumentOperations::Single(operation), None) => Some(operation.node.ty),
-        (DocumentOperations::Single(_), Some(_)) => None,
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            operations.get(name).map(|operation| operation.node.ty)
-        }
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
-            .values()
-            .next()
-            .map(|operation| operation.node.ty),
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    match ty {
-        Some(OperationType::Query) => Operation::Query,
-        Some(OperationType::Mutation) => Operation::Mutation,
-        Some(OperationType::Subscription) => Operation::Subscription,
-        None => Operation::Unknown,
+/// The operation type of a request through the gate.
+pub fn operation_of(gated: &Gated) -> Operation {
+    match gated {
+        Ok(prepared) => prepared.operation(),
+        Err(refusal) => refusal.operation(),
     }
 }

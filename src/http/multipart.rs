@@ -14,23 +14,30 @@
 //! Requests are read and run as for SSE (see [`super::streaming`]): a malformed
 //! request gets its HTTP error, everything GraphQL is in the payloads.
 
-use std::time::Instant;
-
 use async_graphql::Response as GraphQLResponse;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::StreamExt;
-use tokio::sync::OwnedSemaphorePermit;
 
-use super::streaming::{self, Framing, StreamRequest, Streams};
+use super::streaming::{self, Framing, Opening, Streams};
+use crate::error::Code;
 
 const CONTENT_TYPE: &str = "multipart/mixed; boundary=\"graphql\"; subscriptionSpec=\"1.0\"";
 const PART_HEAD: &[u8] = b"\r\ncontent-type: application/json\r\n\r\n";
 const DELIMITER: &[u8] = b"\r\n--graphql";
 /// Turns the last delimiter into the closing one.
 const CLOSE: &[u8] = b"--\r\n";
-const SHUTDOWN: &str = r#"{"payload":null,"errors":[{"message":"the server is shutting down; subscribe again (with `after`, the last cursor received) to resume","extensions":{"code":"INTERNAL"}}]}"#;
+const SHUTDOWN: &str =
+    "the server is shutting down; subscribe again (with `after`, the last cursor received) to resume";
+
+/// The last part of a stream the server ends itself on shutdown.
+fn shutdown_part() -> Vec<u8> {
+    let body = serde_json::json!({
+        "payload": null,
+        "errors": [{ "message": SHUTDOWN, "extensions": { "code": Code::Internal.as_str() } }],
+    });
+    part(body.to_string().as_bytes())
+}
 
 /// One part with `body`, followed by its delimiter.
 fn part(body: &[u8]) -> Vec<u8> {
@@ -52,24 +59,14 @@ fn payload(response: &GraphQLResponse) -> Bytes {
 }
 
 /// Serves a multipart request holding `slot`.
-pub(super) async fn serve(
-    streams: Streams,
-    req: Request,
-    admin: bool,
-    slot: OwnedSemaphorePermit,
-    started: Instant,
-) -> Response {
-    let StreamRequest { request, method } = match StreamRequest::from_request(req, &streams).await {
-        Ok(request) => request,
-        Err(refused) => return refused.into_response(),
-    };
-    let (operation, responses) = match streams.execute(request, &method, admin, started) {
+pub(super) async fn serve(streams: Streams, stream: Opening) -> Response {
+    let (operation, responses, slot) = match streams.open(stream, |r| r).await {
         Ok(run) => run,
-        Err(refusal) => return streams.refuse(refusal, started),
+        Err(refused) => return refused,
     };
     let mut open = DELIMITER.to_vec();
     open.extend_from_slice(&part(b"{}"));
-    let mut shutdown = part(SHUTDOWN.as_bytes());
+    let mut shutdown = shutdown_part();
     shutdown.extend_from_slice(CLOSE);
     let framing = Framing {
         content_type: CONTENT_TYPE,

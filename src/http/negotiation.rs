@@ -29,37 +29,65 @@ impl MediaType {
     }
 }
 
+/// One media range of an `Accept` header: its essence, its quality (`q`: 1 when
+/// absent, 0 when unreadable) and its other parameters.
+pub struct MediaRange<'a> {
+    pub essence: &'a str,
+    pub quality: f32,
+    params: &'a str,
+}
+
+impl<'a> MediaRange<'a> {
+    /// The value of the parameter `name` (case-insensitive), unquoted.
+    pub fn param(&self, name: &str) -> Option<&'a str> {
+        self.params.split(';').find_map(|param| {
+            let (key, value) = param.split_once('=')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim().trim_matches('"'))
+        })
+    }
+}
+
+/// The media ranges of every `Accept` header of a request, in order.
+pub fn accept_ranges(headers: &HeaderMap) -> impl Iterator<Item = MediaRange<'_>> {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|range| {
+            let (essence, params) = range.split_once(';').unwrap_or((range, ""));
+            let mut media = MediaRange {
+                essence: essence.trim(),
+                quality: 1.0,
+                params,
+            };
+            if let Some(q) = media.param("q") {
+                media.quality = q
+                    .parse()
+                    .ok()
+                    .filter(|q: &f32| q.is_finite())
+                    .unwrap_or(0.0);
+            }
+            media
+        })
+}
+
 /// Picks the answer's media type from `Accept`: the supported type with the highest
 /// quality, the more specific on a tie, and `application/graphql-response+json` on a
 /// full tie. Absent, unreadable or `*/*`: `application/json`.
 pub fn negotiate(headers: &HeaderMap) -> Result<MediaType, Refusal> {
     let mut listed = false;
     let mut best: Option<(f32, u8, MediaType)> = None;
-    let ranges = headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','));
-    for range in ranges {
-        let mut parts = range.split(';');
-        let essence = parts.next().unwrap_or_default().trim();
+    for MediaRange {
+        essence, quality, ..
+    } in accept_ranges(headers)
+    {
         if essence.is_empty() {
             continue;
         }
         listed = true;
-        let mut quality = 1.0f32;
-        for param in parts {
-            if let Some((key, value)) = param.split_once('=') {
-                if key.trim().eq_ignore_ascii_case("q") {
-                    quality = value
-                        .trim()
-                        .parse::<f32>()
-                        .ok()
-                        .filter(|q| q.is_finite())
-                        .unwrap_or(0.0);
-                }
-            }
-        }
         let (specificity, media) =
             if essence.eq_ignore_ascii_case("application/graphql-response+json") {
                 (2, MediaType::GraphQLResponse)

@@ -9,13 +9,14 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::negotiation::MediaType;
+use crate::error::Code;
 use crate::metrics::{Limit, Metrics, Operation, Outcome};
 
 /// A request refused before any GraphQL execution.
 #[derive(Debug)]
 pub struct Refusal {
     pub(super) status: StatusCode,
-    code: &'static str,
+    code: Code,
     message: String,
     allow: Option<&'static str>,
     pub(super) limit: Option<Limit>,
@@ -25,7 +26,7 @@ impl Refusal {
     pub(super) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Refusal {
             status,
-            code: "BAD_USER_INPUT",
+            code: Code::BadUserInput,
             message: message.into(),
             allow: None,
             limit: None,
@@ -38,7 +39,7 @@ impl Refusal {
 
     pub fn over_limit(status: StatusCode, limit: Limit, message: impl Into<String>) -> Self {
         Refusal {
-            code: "QUERY_TOO_COMPLEX",
+            code: Code::QueryTooComplex,
             limit: Some(limit),
             ..Refusal::new(status, message)
         }
@@ -67,7 +68,7 @@ impl Refusal {
     /// An internal failure (logged by the caller, never told to the client).
     pub fn internal() -> Self {
         Refusal {
-            code: "INTERNAL",
+            code: Code::Internal,
             ..Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         }
     }
@@ -75,7 +76,7 @@ impl Refusal {
     /// The answer, as a GraphQL response without `data`.
     pub fn into_response(self, media: MediaType) -> Response {
         let body = serde_json::json!({
-            "errors": [{ "message": self.message, "extensions": { "code": self.code } }]
+            "errors": [{ "message": self.message, "extensions": { "code": self.code.as_str() } }]
         });
         let mut response = (self.status, body.to_string()).into_response();
         let headers = response.headers_mut();

@@ -20,7 +20,6 @@ use super::body_limit;
 use super::credential::Credential;
 use super::graphql::{Executor, MediaType, Refusal, Refused};
 use super::streaming::Streams;
-use crate::graphql::limits::Limits;
 use crate::graphql::{self, AppSchema};
 use crate::AppState;
 
@@ -32,7 +31,6 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct HttpState {
     pub(super) schema: AppSchema,
     pub(super) state: AppState,
-    pub(super) limits: Limits,
     /// One permit per open subscriber connection (WebSocket, SSE, multipart).
     pub(super) subscriber_slots: Arc<Semaphore>,
 }
@@ -42,7 +40,6 @@ impl HttpState {
         Executor {
             schema: &self.schema,
             metrics: &self.state.metrics,
-            limits: &self.limits,
         }
     }
 
@@ -50,7 +47,6 @@ impl HttpState {
         Streams {
             schema: self.schema.clone(),
             state: self.state.clone(),
-            limits: self.limits,
             slots: self.subscriber_slots.clone(),
         }
     }
@@ -78,7 +74,6 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     let settings = state.settings.clone();
     let app = HttpState {
         schema,
-        limits: Limits::new(&settings),
         subscriber_slots: Arc::new(Semaphore::new(
             settings.ws_max_connections.min(Semaphore::MAX_PERMITS),
         )),

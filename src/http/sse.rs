@@ -20,19 +20,17 @@
 //! no duplicate, on this replica or another, before or after a restart.
 
 use std::convert::Infallible;
-use std::time::Instant;
 
 use async_graphql::Response as GraphQLResponse;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use rand::Rng;
-use tokio::sync::OwnedSemaphorePermit;
 
-use super::streaming::{self, Framing, StreamRequest, Streams};
+use super::streaming::{self, Framing, Opening, Streams};
 use crate::graphql::event_ids::{EventIds, EventIdsReader};
 use crate::graphql::ids;
 
@@ -58,26 +56,15 @@ impl<S: Send + Sync> FromRequestParts<S> for LastEventId {
 }
 
 /// Serves an SSE request holding `slot`.
-pub(super) async fn serve(
-    streams: Streams,
-    req: Request,
-    admin: bool,
-    slot: OwnedSemaphorePermit,
-    started: Instant,
-) -> Response {
-    let (mut parts, body) = req.into_parts();
+pub(super) async fn serve(streams: Streams, mut stream: Opening) -> Response {
+    let (mut parts, body) = stream.req.into_parts();
     let Ok(LastEventId(last_event_id)) = LastEventId::from_request_parts(&mut parts, &()).await;
-    let req = Request::from_parts(parts, body);
-    let StreamRequest { request, method } = match StreamRequest::from_request(req, &streams).await {
-        Ok(request) => request,
-        Err(refused) => return refused.into_response(),
-    };
+    stream.req = Request::from_parts(parts, body);
     let (event_ids, reader) = EventIds::new(last_event_id);
-    let (operation, responses) =
-        match streams.execute(request.data(event_ids), &method, admin, started) {
-            Ok(run) => run,
-            Err(refusal) => return streams.refuse(refusal, started),
-        };
+    let (operation, responses, slot) = match streams.open(stream, |r| r.data(event_ids)).await {
+        Ok(run) => run,
+        Err(refused) => return refused,
+    };
     let settings = &streams.state.settings;
     let retry = settings.sse_retry_ms + rand::thread_rng().gen_range(0..=settings.sse_retry_ms / 2);
     let framing = Framing {

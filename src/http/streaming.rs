@@ -23,8 +23,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::graphql::{self as graphql_http, Executor, MediaType, Refusal, Refused};
+use crate::error::Code;
 use crate::graphql::guard::Admin;
-use crate::graphql::limits::Limits;
 use crate::graphql::AppSchema;
 use crate::metrics::{Limit, Operation};
 use crate::AppState;
@@ -44,31 +44,12 @@ impl Transport {
     pub fn asked(headers: &HeaderMap) -> Option<Transport> {
         let mut best: Option<(f32, Transport)> = None;
         let mut json = 0.0f32;
-        let ranges = headers
-            .get_all(header::ACCEPT)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','));
-        for range in ranges {
-            let mut parts = range.split(';');
-            let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-            let mut quality = 1.0f32;
-            let mut subscription_spec = false;
-            for param in parts {
-                let Some((key, value)) = param.split_once('=') else {
-                    continue;
-                };
-                let (key, value) = (key.trim(), value.trim().trim_matches('"'));
-                if key.eq_ignore_ascii_case("q") {
-                    quality = value
-                        .parse()
-                        .ok()
-                        .filter(|q: &f32| q.is_finite())
-                        .unwrap_or(0.0);
-                } else if key.eq_ignore_ascii_case("subscriptionSpec") {
-                    subscription_spec = value.starts_with("1.");
-                }
-            }
+        for range in super::negotiation::accept_ranges(headers) {
+            let essence = range.essence.to_ascii_lowercase();
+            let quality = range.quality;
+            let subscription_spec = range
+                .param("subscriptionSpec")
+                .is_some_and(|v| v.starts_with("1."));
             let transport = match essence.as_str() {
                 "text/event-stream" => Transport::Sse,
                 "multipart/mixed" if subscription_spec => Transport::Multipart,
@@ -89,12 +70,23 @@ impl Transport {
     }
 }
 
+/// A stream being opened: its request (with the admin credential when `admin`), the
+/// subscriber slot it holds, and when it arrived.
+pub(super) struct Opening {
+    pub req: Request,
+    pub admin: bool,
+    pub slot: OwnedSemaphorePermit,
+    pub started: Instant,
+}
+
+/// The responses of a streamed request.
+pub(super) type Responses = BoxStream<'static, GraphQLResponse>;
+
 /// What a stream needs of the server; cheap to clone.
 #[derive(Clone)]
 pub struct Streams {
     pub schema: AppSchema,
     pub state: AppState,
-    pub limits: Limits,
     /// The subscriber connection slots, shared with WebSocket connections.
     pub slots: Arc<Semaphore>,
 }
@@ -120,9 +112,15 @@ impl Streams {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             return response;
         };
+        let stream = Opening {
+            req,
+            admin,
+            slot,
+            started,
+        };
         match transport {
-            Transport::Sse => super::sse::serve(self, req, admin, slot, started).await,
-            Transport::Multipart => super::multipart::serve(self, req, admin, slot, started).await,
+            Transport::Sse => super::sse::serve(self, stream).await,
+            Transport::Multipart => super::multipart::serve(self, stream).await,
         }
     }
 
@@ -130,7 +128,6 @@ impl Streams {
         Executor {
             schema: &self.schema,
             metrics: &self.state.metrics,
-            limits: &self.limits,
         }
     }
 
@@ -149,28 +146,33 @@ impl Streams {
         admin: bool,
         started: Instant,
     ) -> Result<(Operation, BoxStream<'static, GraphQLResponse>), Refusal> {
-        let executor = self.executor();
-        let (prepared, operation) = executor.prepare(request);
+        let gated = self.executor().prepare(request);
+        let operation = graphql_http::operation_of(&gated);
         if operation == Operation::Mutation && method == Method::GET {
             return Err(Refusal::mutation_over_get());
         }
-        let responses = match prepared {
-            Err(response) => futures_util::stream::once(async move { response }).boxed(),
-            Ok(request) => {
-                let request = if admin { request.data(Admin) } else { request };
-                async_graphql::Executor::execute_stream(&self.schema, request, None)
+        let responses = match gated {
+            Err(refusal) => {
+                let response = refusal.into_response();
+                futures_util::stream::once(async move { response }).boxed()
+            }
+            Ok(prepared) => {
+                let prepared = if admin {
+                    prepared.data(Admin)
+                } else {
+                    prepared
+                };
+                self.schema.execute_stream(prepared, None)
             }
         };
         // Counted by the first response, as a POST is by its answer.
-        let (schema, metrics, limits) =
-            (self.schema.clone(), self.state.metrics.clone(), self.limits);
+        let (schema, metrics) = (self.schema.clone(), self.state.metrics.clone());
         let mut first = true;
         let responses = responses.inspect(move |response| {
             if std::mem::take(&mut first) {
                 let executor = Executor {
                     schema: &schema,
                     metrics: &metrics,
-                    limits: &limits,
                 };
                 executor.count(operation, response);
                 if operation != Operation::Subscription {
@@ -179,6 +181,28 @@ impl Streams {
             }
         });
         Ok((operation, responses.boxed()))
+    }
+
+    /// Reads a stream's request (with what `with` adds to it) and runs it: its
+    /// operation type and responses, or the answer to its refusal.
+    pub(super) async fn open(
+        &self,
+        stream: Opening,
+        with: impl FnOnce(async_graphql::Request) -> async_graphql::Request,
+    ) -> Result<(Operation, Responses, OwnedSemaphorePermit), Response> {
+        let Opening {
+            req,
+            admin,
+            slot,
+            started,
+        } = stream;
+        let StreamRequest { request, method } = StreamRequest::from_request(req, self)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let (operation, responses) = self
+            .execute(with(request), &method, admin, started)
+            .map_err(|refusal| self.refuse(refusal, started))?;
+        Ok((operation, responses, slot))
     }
 
     /// The shutdown that ends a stream of `operation` early: a subscription's. A
@@ -232,7 +256,10 @@ impl FromRequest<Streams> for StreamRequest {
 pub(super) fn json(response: &GraphQLResponse) -> Vec<u8> {
     graphql_http::encode(response).unwrap_or_else(|err| {
         tracing::error!(error = %err, "could not encode a GraphQL response");
-        br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec()
+        let error = serde_json::json!({
+            "errors": [{ "message": "internal error", "extensions": { "code": Code::Internal.as_str() } }]
+        });
+        error.to_string().into_bytes()
     })
 }
 

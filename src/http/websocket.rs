@@ -145,7 +145,7 @@ async fn serve_websocket(app: HttpState, socket: WebSocket, protocol: WebSocketP
             })
         });
     let admin_token = app.state.admin_token.clone();
-    let messages = async_graphql::http::WebSocket::new(app.schema.clone(), input, protocol)
+    let messages = async_graphql::http::WebSocket::new(app.schema.gated(), input, protocol)
         .on_connection_init(move |payload| async move {
             let mut data = Data::default();
             data.insert(slots);

@@ -291,18 +291,11 @@ impl TestApp {
     }
 
     async fn wait_metric(&self, name: &str, done: impl Fn(f64) -> bool, what: &str) {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            if done(self.metric(name).await) {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{name} never {what}"
-            );
-            tokio::task::yield_now().await;
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let what = format!("{name} {what}");
+        crate::wait::until(WAIT, &what, || async {
+            done(self.metric(name).await).then_some(())
+        })
+        .await;
     }
 }
 

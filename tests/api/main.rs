@@ -4,7 +4,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod fixtures;
 mod helpers;
+mod wait;
 
 mod catalog;
 mod deploy;

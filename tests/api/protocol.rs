@@ -2,8 +2,6 @@
 //! switches (introspection, IDEs, CORS), the WebSocket limits, request ids and the
 //! request metrics.
 
-use std::time::Duration;
-
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -519,17 +517,8 @@ async fn websocket_connections_are_limited(backend: Backend) {
     assert_eq!(data(&resp)["__typename"], "Query");
     // A closed connection frees its slot.
     first.close().await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if app.metric("premiere_websocket_connections_open").await <= 1.0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the connection never closed"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    app.wait_metric_at_most("premiere_websocket_connections_open", 1.0)
+        .await;
     let third = WsClient::connect(&app, Protocol::TransportWs, json!({})).await;
     third.close().await;
     second.close().await;
@@ -596,11 +585,8 @@ async fn subscriptions_per_connection_are_limited(backend: Backend) {
     client
         .send(json!({ "id": live[0], "type": "complete" }))
         .await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while app.metric("premiere_subscriptions_open").await > 2.0 {
-        assert!(tokio::time::Instant::now() < deadline, "never completed");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    app.wait_metric_at_most("premiere_subscriptions_open", 2.0)
+        .await;
     let again = client.subscribe(query, json!({})).await;
     app.wait_metric_at_least("premiere_subscriptions_open", 3.0)
         .await;

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
+use crate::fixtures::series_id;
 use crate::helpers::{data, Backend, Protocol, TestApp, TestDb, WsClient};
 
 const ALERTS: &str = "subscription($after: String, $series: [ID!]) {
@@ -31,19 +32,6 @@ async fn two_replicas() -> (TestApp, TestApp) {
     let a = TestApp::spawn(Backend::Postgres).await;
     let b = replica_of(&a.db.url).await;
     (a, b)
-}
-
-async fn create_series(app: &TestApp, slug: &str) -> String {
-    let resp = app
-        .admin(
-            "mutation($slug: String!) { createSeries(input: { slug: $slug, title: $slug }) { id } }",
-            json!({ "slug": slug }),
-        )
-        .await;
-    data(&resp)["createSeries"]["id"]
-        .as_str()
-        .expect("series id")
-        .to_string()
 }
 
 async fn publish_new(app: &TestApp, series: &str, number: i64) -> Value {
@@ -76,7 +64,7 @@ async fn published_on_one_replica_is_delivered_by_the_other() {
         return;
     }
     let (a, b) = two_replicas().await;
-    let series = create_series(&a, "replicated").await;
+    let series = series_id(&a, "replicated", "replicated").await;
     let mut client = WsClient::connect(&b, Protocol::TransportWs, json!({})).await;
     client
         .subscribe(ALERTS, json!({ "series": [series.clone()] }))
@@ -100,7 +88,7 @@ async fn racing_schedulers_publish_each_due_installment_once() {
         return;
     }
     let a = TestApp::spawn(Backend::Postgres).await;
-    let series = create_series(&a, "raced").await;
+    let series = series_id(&a, "raced", "raced").await;
     let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
     for number in 1..=50 {
         let resp = a
@@ -168,7 +156,7 @@ async fn clients_of_a_stopped_replica_resume_on_the_other_without_loss() {
         return;
     }
     let (a, b) = two_replicas().await;
-    let series = create_series(&b, "failover").await;
+    let series = series_id(&b, "failover", "failover").await;
     let start = last_cursor(&a).await;
     let mut client = WsClient::connect(&a, Protocol::TransportWs, json!({})).await;
     client

@@ -9,8 +9,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::fixtures::series_id;
 use crate::helpers::{error_code, Backend, Protocol, TestApp, TestDb, WsClient, WAIT};
-use crate::releases::common::{create_series, start};
+use crate::releases::common::start;
+use crate::wait;
 
 fn cluster(action: &str) {
     let versions = std::fs::read_dir("/etc/postgresql").expect("/etc/postgresql");
@@ -28,8 +30,8 @@ fn cluster(action: &str) {
 }
 
 async fn wait_ready(app: &TestApp, ready: bool) {
-    let deadline = Instant::now() + WAIT * 3;
-    loop {
+    let what = format!("/readyz becomes ready={ready}");
+    wait::until(WAIT * 3, &what, || async {
         let status = app
             .client
             .get(app.url("/readyz"))
@@ -37,15 +39,22 @@ async fn wait_ready(app: &TestApp, ready: bool) {
             .await
             .expect("readyz")
             .status();
-        if status.is_success() == ready {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "/readyz never became ready={ready}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (status.is_success() == ready).then_some(())
+    })
+    .await;
+}
+
+/// Publishes installment `number` until it succeeds: the first statements after a
+/// restart may still meet a dead pooled connection.
+async fn publish_once_recovered(app: &TestApp, series: &str, number: i64) {
+    wait::until(WAIT, "publishing recovers", || async {
+        publish(app, series, number)
+            .await
+            .get("errors")
+            .is_none()
+            .then_some(())
+    })
+    .await;
 }
 
 async fn publish(app: &TestApp, series: &str, number: i64) -> Value {
@@ -64,7 +73,7 @@ async fn watched_series(
     slug: &str,
     title: &str,
 ) -> (String, WsClient) {
-    let series = create_series(writer, slug, title).await;
+    let series = series_id(writer, slug, title).await;
     let mut client = WsClient::connect(reader, Protocol::TransportWs, json!({})).await;
     start(
         reader,
@@ -117,19 +126,7 @@ async fn a_database_restart_loses_no_release_alert() {
 
     cluster("start");
     wait_ready(&app, true).await;
-    // The first statements after the restart may still meet a dead pooled connection.
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let resp = publish(&app, &series, 2).await;
-        if resp.get("errors").is_none() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "publishing never recovered: {resp}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    publish_once_recovered(&app, &series, 2).await;
     let event = client.next_data().await;
     assert_eq!(
         event["data"]["releaseAlerts"]["installment"]["number"], 2,
@@ -173,18 +170,7 @@ async fn after_an_outage_alerts_cross_replicas_within_a_second() {
 
     cluster("start");
     let back = Instant::now();
-    let deadline = back + WAIT;
-    loop {
-        let resp = publish(&a, &series, 1).await;
-        if resp.get("errors").is_none() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "publishing never recovered: {resp}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    publish_once_recovered(&a, &series, 1).await;
     let published = back.elapsed();
     let event = client.next_data().await;
     let delivered = back.elapsed();

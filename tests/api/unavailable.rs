@@ -39,20 +39,13 @@ async fn a_query_cut_off_by_the_database_says_it_is_unavailable() {
     };
     let waiting = "SELECT pid FROM pg_stat_activity \
                    WHERE datname = current_database() AND wait_event_type = 'Lock'";
-    let pid: i32 = tokio::time::timeout(WAIT, async {
-        loop {
-            if let Some(pid) = sea_orm::sqlx::query_scalar(waiting)
-                .fetch_optional(&pool)
-                .await
-                .expect("pg_stat_activity")
-            {
-                return pid;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
+    let pid: i32 = crate::wait::until(WAIT, "the server's query waits on the lock", || async {
+        sea_orm::sqlx::query_scalar(waiting)
+            .fetch_optional(&pool)
+            .await
+            .expect("pg_stat_activity")
     })
-    .await
-    .expect("the server's query waits on the lock");
+    .await;
     sea_orm::sqlx::query("SELECT pg_terminate_backend($1)")
         .bind(pid)
         .execute(&pool)

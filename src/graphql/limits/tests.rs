@@ -4,18 +4,43 @@ use super::*;
 
 fn limits() -> Limits {
     Limits {
+        max_depth: 10,
+        max_complexity: 1_000_000,
         max_aliases: 3,
         max_root_fields: 3,
         max_fields: 100,
         introspection: false,
+        default_page_weight: 20,
+        max_page_weight: 100,
     }
 }
 
-fn check(query: &str) -> Result<(), String> {
-    let limits = limits();
-    limits.check_text(query).map_err(|e| e.message)?;
+fn message(reason: Reason) -> String {
+    match reason {
+        Reason::OverLimit(message) => message,
+        other => format!("{other:?}"),
+    }
+}
+
+fn check_with(limits: &Limits, query: &str) -> Result<(), String> {
+    limits.check_text(query).map_err(message)?;
     let doc = async_graphql::parser::parse_query(query).map_err(|e| e.to_string())?;
-    limits.check_document(&doc).map_err(|e| e.message)
+    limits
+        .check_document(&doc, &Variables::default(), &shape())
+        .map_err(message)
+}
+
+fn check(query: &str) -> Result<(), String> {
+    check_with(&limits(), query)
+}
+
+/// A schema with a connection, `Query.list`, of `Item`s that have one too.
+fn shape() -> Shape {
+    Shape::from_sdl(
+        "type Query { list(first: Int, last: Int): ItemConnection! item: Item x: Int y: Int z: Int w: Int a: Query b: Int }
+         type ItemConnection { nodes: [Item!]! }
+         type Item { name: String! children(first: Int, after: String, last: Int): ItemConnection! }",
+    )
 }
 
 #[test]
@@ -66,8 +91,7 @@ fn introspection_can_be_refused() {
         introspection: true,
         ..limits()
     };
-    let doc = async_graphql::parser::parse_query("{ __schema { types { name } } }").unwrap();
-    assert!(open.check_document(&doc).is_ok());
+    assert!(check_with(&open, "{ __schema { types { name } } }").is_ok());
 }
 
 #[test]
@@ -77,4 +101,78 @@ fn the_expanded_field_bound_has_a_floor() {
     assert_eq!(Limits::new(&settings).max_fields, MIN_EXPANDED_FIELDS);
     settings.max_complexity = 50_000;
     assert_eq!(Limits::new(&settings).max_fields, 50_000);
+}
+
+#[test]
+fn complexity_weighs_pages_by_the_page_size_settings() {
+    let measure = |query: &str, variables: serde_json::Value| {
+        let doc = async_graphql::parser::parse_query(query).unwrap();
+        let variables = Variables::from_json(variables);
+        let weights = PageWeights {
+            default: 20,
+            max: 100,
+        };
+        measure::measure(&doc, &variables, &shape(), weights)
+            .unwrap()
+            .operations[0]
+            .1
+    };
+    // nodes { name }: 2; the page counts it once per item.
+    let size = measure("{ list { nodes { name } } }", serde_json::json!({}));
+    assert_eq!((size.complexity, size.depth, size.fields), (40, 3, 3));
+    let size = measure(
+        "{ list(first: 5) { nodes { name } } }",
+        serde_json::json!({}),
+    );
+    assert_eq!(size.complexity, 10);
+    let size = measure(
+        "{ list(last: 1000) { nodes { name } } }",
+        serde_json::json!({}),
+    );
+    assert_eq!(size.complexity, 200, "at most the largest page");
+    let size = measure(
+        "query($n: Int = 3, $m: Int) { list(first: $n) { nodes { children(first: $m) { nodes { name } } } } }",
+        serde_json::json!({ "m": 2 }),
+    );
+    // children: 2 × (nodes + name = 2) = 4; nodes: 5; list: 3 × 5.
+    assert_eq!(size.complexity, 15);
+    // Through fragments and inline fragments, on the types they name.
+    let size = measure(
+        "{ ...Q } fragment Q on Query { list(first: 2) { nodes { ... on Item { name } } } }",
+        serde_json::json!({}),
+    );
+    assert_eq!((size.complexity, size.roots), (4, 1));
+}
+
+#[test]
+fn depth_and_selection_nesting_are_limited() {
+    let deep = format!("{{ {} x {} }}", "a { ".repeat(10), "}".repeat(10));
+    assert!(check_with(
+        &Limits {
+            max_root_fields: 30,
+            ..limits()
+        },
+        &deep
+    )
+    .unwrap_err()
+    .contains("nested too deep"));
+    let fine = format!("{{ {} x {} }}", "a { ".repeat(9), "}".repeat(9));
+    assert!(check(&fine).is_ok());
+    // Inline fragments open selection sets without fields: bounded too.
+    let inline = format!("{{ {} x {} }}", "... { ".repeat(40), "}".repeat(40));
+    assert!(check(&inline).unwrap_err().contains("nest more than"));
+}
+
+#[test]
+fn a_paged_selection_over_the_complexity_limit_is_refused() {
+    let limits = Limits {
+        max_complexity: 1_000,
+        ..limits()
+    };
+    let nested = "{ list(first: 100) { nodes { children(first: 100) { nodes { name } } } } }";
+    assert!(check_with(&limits, nested)
+        .unwrap_err()
+        .contains("too complex"));
+    let small = "{ list(first: 10) { nodes { children(first: 10) { nodes { name } } } } }";
+    assert!(check_with(&limits, small).is_ok());
 }

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::client::*;
 use crate::db_tests;
+use crate::fixtures::series_id;
 use crate::helpers::{error_code, Backend, TestApp};
 use crate::releases::common::*;
 
@@ -15,7 +16,7 @@ db_tests!(
 
 async fn alerts_arrive_as_payload_parts(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let series = create_series(&app, "soundtrack", "Soundtrack").await;
+    let series = series_id(&app, "soundtrack", "Soundtrack").await;
     let before = open_subscriptions(&app).await;
     // Fields in alphabetical order, as `json!` writes them.
     let query = "subscription { releaseAlerts { cursor installment { title } kind } }";
@@ -48,7 +49,7 @@ async fn alerts_arrive_as_payload_parts(backend: Backend) {
 
 async fn queries_errors_and_credentials_over_multipart(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    create_series(&app, "alpha", "Alpha").await;
+    series_id(&app, "alpha", "Alpha").await;
     let once = |body: Value, admin: bool| {
         let app = &app;
         async move {

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::client::*;
 use crate::db_tests;
+use crate::fixtures::series_id;
 use crate::helpers::{data, error_code, Backend, TestApp};
 use crate::releases::common::*;
 
@@ -51,7 +52,7 @@ fn id_of(value: &Value) -> String {
 
 async fn alerts_stream_with_their_cursors_as_ids(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let series = create_series(&app, "soundtrack", "Soundtrack").await;
+    let series = series_id(&app, "soundtrack", "Soundtrack").await;
     create_installment(&app, &series, 1, true).await;
     let log = release_events(&app, json!({})).await;
 
@@ -106,7 +107,7 @@ async fn alerts_stream_with_their_cursors_as_ids(backend: Backend) {
 
 async fn queries_and_mutations_answer_once_then_complete(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    create_series(&app, "alpha", "Alpha").await;
+    series_id(&app, "alpha", "Alpha").await;
     let people = "{ allPeople { totalCount } }";
 
     // A query: one `next` (no id), then `complete`, then the end.
@@ -231,9 +232,9 @@ async fn request_errors_are_events(backend: Backend) {
 
 async fn last_event_id_resumes_across_a_restart(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let alpha = create_series(&app, "alpha", "Alpha").await;
-    let beta = create_series(&app, "beta", "Beta").await;
-    let gamma = create_series(&app, "gamma", "Gamma").await;
+    let alpha = series_id(&app, "alpha", "Alpha").await;
+    let beta = series_id(&app, "beta", "Beta").await;
+    let gamma = series_id(&app, "gamma", "Gamma").await;
     let in_series = |series: &str| json!({ "filter": { "seriesIds": [series] } });
 
     let (mut all, _) = open_alerts(&app, json!({}), None).await;
@@ -319,7 +320,7 @@ async fn a_bad_last_event_id_is_an_error_event(backend: Backend) {
     }
     // The server goes on serving streams.
     let (mut stream, _) = open_alerts(&app, json!({}), None).await;
-    let series = create_series(&app, "alpha", "Alpha").await;
+    let series = series_id(&app, "alpha", "Alpha").await;
     let installment = create_installment(&app, &series, 1, true).await;
     let (_, event) = next_alert(&mut stream).await;
     assert_eq!(event["installment"]["id"], installment["id"]);

@@ -1,14 +1,13 @@
 //! What both streamed transports share: heartbeats, the end on shutdown, the
 //! subscriber connection limit, and a client that stops reading.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::client::*;
 use crate::db_tests;
+use crate::fixtures::series_id;
 use crate::helpers::{error_code, Backend, TestApp, TestDb, WAIT};
 use crate::releases::common::*;
 
@@ -42,18 +41,6 @@ async fn open_multipart(app: &TestApp) -> MultipartStream {
     stream
 }
 
-/// Waits (polling `/metrics`) until `name` is at most `value`.
-async fn wait_metric_at_most(app: &TestApp, name: &str, value: f64) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while app.metric(name).await > value {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{name} never came down to {value}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 async fn heartbeats_keep_idle_streams_alive(backend: Backend) {
     let db = TestDb::new(backend).await;
     let app = TestApp::spawn_on(db, |s| {
@@ -61,7 +48,7 @@ async fn heartbeats_keep_idle_streams_alive(backend: Backend) {
         s.multipart_heartbeat_ms = 40;
     })
     .await;
-    let series = create_series(&app, "alpha", "Alpha").await;
+    let series = series_id(&app, "alpha", "Alpha").await;
     let mut sse = open_sse(&app).await;
     let mut multipart = open_multipart(&app).await;
     for _ in 0..3 {
@@ -143,7 +130,8 @@ async fn streams_share_the_subscriber_connection_limit(backend: Backend) {
 
     // A client that goes away frees its slot (noticed at the next heartbeat).
     drop(sse);
-    wait_metric_at_most(&app, "premiere_subscriptions_open", 1.0).await;
+    app.wait_metric_at_most("premiere_subscriptions_open", 1.0)
+        .await;
     let _again = open_sse(&app).await;
 }
 
@@ -153,7 +141,7 @@ const BIG_EVENTS: i32 = 60;
 async fn a_client_that_stops_reading_is_closed(backend: Backend) {
     let db = TestDb::new(backend).await;
     let app = TestApp::spawn_on(db, |s| s.send_timeout_secs = 1).await;
-    let series = create_series(&app, "soundtrack", "Soundtrack").await;
+    let series = series_id(&app, "soundtrack", "Soundtrack").await;
     let copies: String = (1..=20).map(|i| format!("s{i}: synopsis ")).collect();
     let query = format!("subscription {{ releaseAlerts {{ installment {{ {copies} }} }} }}");
 
@@ -185,7 +173,8 @@ async fn a_client_that_stops_reading_is_closed(backend: Backend) {
     // send timeout it closes the stream.
     let synopsis = "x".repeat(10_000);
     publish_many(&app, &series, 1..BIG_EVENTS + 1, Some(&synopsis)).await;
-    wait_metric_at_most(&app, "premiere_subscriptions_open", 0.0).await;
+    app.wait_metric_at_most("premiere_subscriptions_open", 0.0)
+        .await;
 
     // What the socket still holds ends without the rest, not with `complete`.
     let mut rest = Vec::new();

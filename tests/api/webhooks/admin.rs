@@ -10,8 +10,9 @@ use serde_json::{json, Value};
 use super::receiver::{Receiver, Reply};
 use super::support::{self, acknowledged, assert_refused, log_cursors};
 use crate::db_tests;
+use crate::fixtures::series_id;
 use crate::helpers::{data, error_code, Backend, TestApp, WAIT};
-use crate::releases::common::{create_installment, create_series, publish_many};
+use crate::releases::common::{create_installment, publish_many};
 
 db_tests!(
     webhooks_are_listed_updated_and_deleted,
@@ -52,7 +53,7 @@ async fn webhooks_are_listed_updated_and_deleted(backend: Backend) {
     assert_eq!(page["nodes"][1]["description"], "endpoint 1");
     assert_eq!(page["pageInfo"]["hasNextPage"], true);
 
-    let series = create_series(&app, "managed", "Managed").await;
+    let series = series_id(&app, "managed", "Managed").await;
     let resp = support::update(
         &app,
         &ids[1],
@@ -98,17 +99,17 @@ async fn webhooks_are_listed_updated_and_deleted(backend: Backend) {
         endpoint(&got[1]),
         "two endpoints: {got:?}"
     );
+    // A later event reaching both remaining endpoints proves that the first was
+    // never sent to the deleted one, nor to the moved one's old URL.
+    create_installment(&app, &series, 2, true).await;
+    for _ in 0..2 {
+        receivers[2].next().await;
+    }
     assert!(
-        receivers[1]
-            .try_next(Duration::from_millis(200))
-            .await
-            .is_none(),
+        receivers[1].try_next(Duration::ZERO).await.is_none(),
         "a deleted endpoint gets nothing"
     );
-    assert!(receivers[0]
-        .try_next(Duration::from_millis(50))
-        .await
-        .is_none());
+    assert!(receivers[0].try_next(Duration::ZERO).await.is_none());
     let resp = app.admin("{ webhooks { totalCount } }", json!({})).await;
     assert_eq!(data(&resp)["webhooks"]["totalCount"], 2);
 }
@@ -117,7 +118,7 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
     let app = support::spawn(backend, |_| {}).await;
     let receiver = Receiver::start().await;
     let (id, _) = support::create(&app, &receiver, json!({})).await;
-    let series = create_series(&app, "checked", "Checked").await;
+    let series = series_id(&app, "checked", "Checked").await;
     for (input, field) in [
         (
             json!({ "url": receiver.url, "after": "not-a-cursor" }),
@@ -178,7 +179,7 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
 
 async fn a_webhook_can_start_after_a_cursor(backend: Backend) {
     let app = support::spawn(backend, |_| {}).await;
-    let series = create_series(&app, "replayed", "Replayed").await;
+    let series = series_id(&app, "replayed", "Replayed").await;
     publish_many(&app, &series, 1..5, None).await;
     let log = log_cursors(&app, json!({})).await;
     let mut from_now = Receiver::start().await;
@@ -208,7 +209,7 @@ async fn deliveries_are_paged_newest_first(backend: Backend) {
     })
     .await;
     let (id, _) = support::create(&app, &receiver, json!({})).await;
-    let series = create_series(&app, "paged", "Paged").await;
+    let series = series_id(&app, "paged", "Paged").await;
     create_installment(&app, &series, 1, true).await;
     receiver.until_acknowledged(1, WAIT).await;
     support::wait_for(&app, &id, |h| h["acknowledgedCursor"].is_string()).await;
@@ -278,15 +279,17 @@ async fn old_delivery_records_are_pruned(backend: Backend) {
     .await;
     let mut receiver = Receiver::start().await;
     let (id, _) = support::create(&app, &receiver, json!({})).await;
-    let series = create_series(&app, "pruned", "Pruned").await;
+    let series = series_id(&app, "pruned", "Pruned").await;
     create_installment(&app, &series, 1, true).await;
     receiver.next().await;
     let hook = support::wait_for(&app, &id, |h| h["acknowledgedCursor"].is_string()).await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !support::deliveries(&app, &id, 10).await.is_empty() {
-        assert!(tokio::time::Instant::now() < deadline, "never pruned");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::wait::until(WAIT, "the delivery records are pruned", || async {
+        support::deliveries(&app, &id, 10)
+            .await
+            .is_empty()
+            .then_some(())
+    })
+    .await;
     assert_eq!(
         support::webhook(&app, &id).await["acknowledgedCursor"],
         hook["acknowledgedCursor"],
@@ -307,7 +310,7 @@ async fn metrics_count_outcomes_latency_and_backlog(backend: Backend) {
     })
     .await;
     let (id, _) = support::create(&app, &receiver, json!({})).await;
-    let series = create_series(&app, "measured", "Measured").await;
+    let series = series_id(&app, "measured", "Measured").await;
     publish_many(&app, &series, 1..6, None).await;
     let backlog = format!("premiere_webhook_backlog{{webhook=\"{id}\"}}");
     wait_metric(&app, &backlog, |v| v == 5.0).await;
@@ -337,8 +340,7 @@ async fn metrics_count_outcomes_latency_and_backlog(backend: Backend) {
 }
 
 async fn wait_metric(app: &TestApp, name: &str, ok: impl Fn(f64) -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    crate::wait::until(WAIT, name, || async {
         let text = app
             .client
             .get(app.url("/metrics"))
@@ -352,13 +354,7 @@ async fn wait_metric(app: &TestApp, name: &str, ok: impl Fn(f64) -> bool) {
             l.strip_prefix(name)
                 .and_then(|v| v.trim().parse::<f64>().ok())
         });
-        if value.is_some_and(&ok) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{name} is {value:?}:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        value.is_some_and(&ok).then_some(())
+    })
+    .await;
 }

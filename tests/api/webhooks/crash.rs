@@ -173,7 +173,7 @@ async fn replicas_compete_for_endpoints_and_deliver_each_event_once() {
         support::create(through, &receiver, json!({})).await;
         receivers.push(receiver);
     }
-    let series = crate::releases::common::create_series(&a, "raced", "Raced").await;
+    let series = crate::fixtures::series_id(&a, "raced", "Raced").await;
     let (_, _) = tokio::join!(
         publish_many(&a, &series, 1..21, None),
         publish_many(&b, &series, 21..41, None),

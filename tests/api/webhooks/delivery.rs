@@ -8,10 +8,11 @@ use serde_json::json;
 use super::receiver::Receiver;
 use super::support::{self, acknowledged, log_cursors};
 use crate::db_tests;
+use crate::fixtures::series_id;
 use crate::helpers::{data, Backend, TestApp, TestDb};
 use crate::releases::common::{
-    add_credit, create_installment, create_interview, create_person, create_series, publish,
-    publish_many, update_title,
+    add_credit, create_installment, create_interview, create_person, publish, publish_many,
+    update_title,
 };
 
 db_tests!(
@@ -94,7 +95,7 @@ async fn many_events_arrive_in_log_order_each_once(backend: Backend) {
     let app = support::spawn(backend, |_| {}).await;
     let mut receiver = Receiver::start().await;
     let (id, _) = support::create(&app, &receiver, json!({})).await;
-    let series = create_series(&app, "many", "Many").await;
+    let series = series_id(&app, "many", "Many").await;
     publish_many(&app, &series, 1..121, None).await;
     let deliveries = receiver
         .until_acknowledged(120, crate::helpers::WAIT * 3)
@@ -118,8 +119,8 @@ async fn many_events_arrive_in_log_order_each_once(backend: Backend) {
 
 async fn filters_select_the_events_subscriptions_would(backend: Backend) {
     let app = support::spawn(backend, |_| {}).await;
-    let a = create_series(&app, "alpha", "Alpha").await;
-    let b = create_series(&app, "beta", "Beta").await;
+    let a = series_id(&app, "alpha", "Alpha").await;
+    let b = series_id(&app, "beta", "Beta").await;
     let person = create_person(&app, "Han Hyo-joo").await;
     let filters = [
         json!({ "seriesIds": [a] }),

@@ -102,18 +102,10 @@ pub async fn deliveries(app: &TestApp, id: &str, first: i32) -> Vec<Value> {
 
 /// Polls webhook `id` until `ready` holds, for at most `WAIT`.
 pub async fn wait_for(app: &TestApp, id: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + crate::helpers::WAIT;
-    loop {
-        let hook = webhook(app, id).await;
-        if ready(&hook) {
-            return hook;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "webhook never got there: {hook}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    crate::wait::until(crate::helpers::WAIT, "the webhook gets there", || async {
+        Some(webhook(app, id).await).filter(|hook| ready(hook))
+    })
+    .await
 }
 
 /// The cursors of the release log matching `filter`, oldest first.
