@@ -154,9 +154,15 @@ const SLOW_EVENTS: i32 = BIG_EVENTS + SMALL_EVENTS;
 
 async fn slow_subscriber_receives_everything_once_in_order(backend: Backend) {
     // It stops reading for as long as the publishing takes, which on a loaded
-    // machine can pass the default send timeout (30 s) that would close it.
+    // machine can pass the default send timeout (30 s) and the two silent keep-alive
+    // intervals (2 × 15 s: it answers no ping while it does not read) that would
+    // each close it.
     let db = TestDb::new(backend).await;
-    let app = TestApp::spawn_on(db, |s| s.send_timeout_secs = 600).await;
+    let app = TestApp::spawn_on(db, |s| {
+        s.send_timeout_secs = 600;
+        s.ws_keepalive_secs = 600;
+    })
+    .await;
     let series = create_series(&app, "soundtrack", "Soundtrack").await;
     let synopsis = "x".repeat(10_000);
     // Twenty copies of a long synopsis: about 200 KB on the wire per big event.

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::common::*;
 use crate::db_tests;
-use crate::helpers::{data, error_code, settings, Backend, TestApp};
+use crate::helpers::{data, error_code, settings, Backend, Protocol, TestApp, WsClient};
 
 db_tests!(unknown_stored_values_fail_the_read);
 
@@ -72,6 +72,20 @@ async fn unknown_stored_values_fail_the_read(backend: Backend) {
         .query("{ releaseEvents(first: 10) { nodes { kind } } }", json!({}))
         .await;
     assert_internal(&resp, "releaseEvents");
+
+    // Nor is it sent to a subscriber catching up from the log: the subscription ends
+    // with the error instead.
+    let mut client = WsClient::connect(&app, Protocol::TransportWs, json!({})).await;
+    let after = premiere::graphql::ids::cursor(0);
+    let sub = client
+        .subscribe(LIGHT_ALERTS, json!({ "after": after }))
+        .await;
+    let msg = client.next_message().await.expect("a message");
+    assert_eq!(msg["id"], sub, "{msg}");
+    let text = msg.to_string();
+    assert!(text.contains("\"INTERNAL\""), "{msg}");
+    assert!(!text.contains("INSTALLMENT_PUBLISHED"), "{msg}");
+    assert!(!text.contains("INSTALLMENT_RETRACTED"), "{msg}");
 
     // Not OTHER.
     let resp = app
