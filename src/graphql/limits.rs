@@ -8,7 +8,10 @@
 //! Complexity is async-graphql's measure: a field counts 1 plus its selection's; a
 //! paged field (a connection) counts its selection's once per item it may return
 //! (`first` or `last`, else `PREMIERE_DEFAULT_PAGE_SIZE`, at most
-//! `PREMIERE_MAX_PAGE_SIZE`), so nested connections multiply.
+//! `PREMIERE_MAX_PAGE_SIZE`), so nested connections multiply. One difference: the
+//! fields of a fragment are weighed on the type it names, where async-graphql kept
+//! the enclosing type (so `node(id:) { ... on Series { installments { … } } }`, on the
+//! `Node` interface, escaped the page weights).
 
 mod measure;
 mod shape;

@@ -7,6 +7,7 @@
 mod fixtures;
 mod helpers;
 mod wait;
+mod ws_client;
 
 mod catalog;
 mod deploy;

@@ -37,9 +37,10 @@ fn check(query: &str) -> Result<(), String> {
 /// A schema with a connection, `Query.list`, of `Item`s that have one too.
 fn shape() -> Shape {
     Shape::from_sdl(
-        "type Query { list(first: Int, last: Int): ItemConnection! item: Item x: Int y: Int z: Int w: Int a: Query b: Int }
+        "interface Thing { name: String! }
+         type Query { list(first: Int, last: Int): ItemConnection! item: Item thing: Thing x: Int y: Int z: Int w: Int a: Query b: Int }
          type ItemConnection { nodes: [Item!]! }
-         type Item { name: String! children(first: Int, after: String, last: Int): ItemConnection! }",
+         type Item implements Thing { name: String! children(first: Int, after: String, last: Int): ItemConnection! }",
     )
 }
 
@@ -142,6 +143,13 @@ fn complexity_weighs_pages_by_the_page_size_settings() {
         serde_json::json!({}),
     );
     assert_eq!((size.complexity, size.roots), (4, 1));
+    // A fragment on an object type, inside an interface-typed field, is weighed on
+    // the object type.
+    let size = measure(
+        "{ thing { ... on Item { children(first: 50) { nodes { name } } } } }",
+        serde_json::json!({}),
+    );
+    assert_eq!(size.complexity, 101);
 }
 
 #[test]
