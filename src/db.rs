@@ -142,8 +142,19 @@ impl Db {
         self.conn.ping().await.is_ok()
     }
 
-    /// Begins a write transaction. Dropping it without `commit` rolls it back.
+    /// Begins a write transaction of the catalogue: its commit bumps the catalogue
+    /// version ([`crate::cache::version`]). Dropping it without `commit` rolls it back.
     pub async fn begin_write(&self) -> Result<WriteTxn> {
+        self.begin(true).await
+    }
+
+    /// Begins a write transaction that changes nothing a catalogue read can show
+    /// (webhook endpoints and deliveries, persisted queries): no version bump.
+    pub async fn begin_write_outside_catalogue(&self) -> Result<WriteTxn> {
+        self.begin(false).await
+    }
+
+    async fn begin(&self, catalogue: bool) -> Result<WriteTxn> {
         let guard = match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
@@ -153,6 +164,7 @@ impl Db {
             txn,
             _guard: guard,
             appended_to_log: false,
+            catalogue,
             log_wakeup: self.log_wakeup.clone(),
         })
     }
@@ -191,6 +203,8 @@ pub struct WriteTxn {
     txn: DatabaseTransaction,
     _guard: Option<OwnedMutexGuard<()>>,
     appended_to_log: bool,
+    /// Whether commit bumps the catalogue version.
+    catalogue: bool,
     log_wakeup: LogWakeup,
 }
 
@@ -220,6 +234,9 @@ impl WriteTxn {
     }
 
     pub async fn commit(self) -> Result<()> {
+        if self.catalogue {
+            crate::cache::version::bump(&self.txn).await?;
+        }
         self.txn.commit().await.map_err(Error::from)?;
         if self.appended_to_log {
             self.log_wakeup.notify_one();

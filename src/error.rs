@@ -30,6 +30,12 @@ pub enum Error {
     /// Anything else; the detail went to the log.
     #[error("internal error")]
     Internal,
+    /// An automatic persisted query's hash that no replica knows: send the document.
+    #[error("PersistedQueryNotFound: send the document with its sha256Hash")]
+    PersistedQueryNotFound,
+    /// Trusted-documents mode: the document is not in the manifest.
+    #[error("only the operations of the persisted-query manifest may be run without the admin credential")]
+    PersistedQueryNotInList,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -45,6 +51,8 @@ impl Error {
             Error::Conflict(_) => "CONFLICT",
             Error::TooComplex(_) => "QUERY_TOO_COMPLEX",
             Error::Unavailable | Error::Internal => "INTERNAL",
+            Error::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Error::PersistedQueryNotInList => "PERSISTED_QUERY_NOT_IN_LIST",
         }
     }
 

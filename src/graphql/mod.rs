@@ -18,18 +18,22 @@ pub mod series;
 pub mod state;
 pub mod webhook;
 
+use std::any::TypeId;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::{
-    Data, Executor, MergedObject, MergedSubscription, Request, Response, Schema, SchemaBuilder,
+    Data, ErrorExtensions, Executor, MergedObject, MergedSubscription, Request, Response, Schema,
+    SchemaBuilder, ServerError,
 };
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
+use crate::cache::ResponseCache;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::persisted::Persisted;
 use crate::AppState;
 
 #[derive(MergedObject, Default)]
@@ -73,6 +77,19 @@ pub struct AppSchema {
     schema: GraphQLSchema,
     limits: limits::Limits,
     db: Db,
+    reads: Arc<Reads>,
+}
+
+/// What the read path shares: the persisted queries and the response cache.
+struct Reads {
+    persisted: Persisted,
+    responses: ResponseCache,
+}
+
+/// Whether the request, or the session it runs in, carries the admin credential.
+fn is_admin(request: &Request, session: Option<&Data>) -> bool {
+    let admin = TypeId::of::<guard::Admin>();
+    request.data.contains_key(&admin) || session.is_some_and(|data| data.contains_key(&admin))
 }
 
 fn coded(mut response: Response) -> Response {
@@ -81,10 +98,30 @@ fn coded(mut response: Response) -> Response {
 }
 
 impl AppSchema {
+    /// The persisted queries (automatic, and the trusted documents' manifest).
+    pub fn persisted(&self) -> &Persisted {
+        &self.reads.persisted
+    }
+
+    /// The response cache of anonymous queries.
+    pub fn responses(&self) -> &ResponseCache {
+        &self.reads.responses
+    }
+
+    /// The limits, then the trusted documents' manifest (on every transport).
+    fn precheck(&self, request: &mut Request, session: Option<&Data>) -> Result<(), ServerError> {
+        self.limits.precheck(request)?;
+        let admitted = self
+            .reads
+            .persisted
+            .admit(&request.query, is_admin(request, session));
+        admitted.map_err(|err| err.extend().into_server_error(Default::default()))
+    }
+
     /// Runs a query or mutation (a subscription gives its first response).
     pub async fn execute(&self, request: impl Into<Request>) -> Response {
         let mut request = request.into();
-        if let Err(err) = self.limits.precheck(&mut request) {
+        if let Err(err) = self.precheck(&mut request, None) {
             return coded(Response::from_errors(vec![err]));
         }
         let schema = &self.schema;
@@ -106,7 +143,7 @@ impl Executor for AppSchema {
         mut request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        if let Err(err) = self.limits.precheck(&mut request) {
+        if let Err(err) = self.precheck(&mut request, session_data.as_deref()) {
             let response = coded(Response::from_errors(vec![err]));
             return futures_util::stream::once(async move { response }).boxed();
         }
@@ -151,16 +188,28 @@ fn builder(settings: &Settings) -> SchemaBuilder<QueryRoot, MutationRoot, Subscr
     }
 }
 
-/// The schema serving `state`.
-pub fn schema(state: AppState) -> AppSchema {
+/// The schema serving `state`. Fails when the persisted-query manifest cannot be read.
+pub fn schema(state: AppState) -> anyhow::Result<AppSchema> {
     let loaders = loaders::shared(state.db.clone(), Duration::from_millis(1));
     let limits = limits::Limits::new(&state.settings);
     let db = state.db.clone();
+    let reads = Arc::new(Reads {
+        persisted: Persisted::new(db.clone(), &state.settings)?,
+        responses: ResponseCache::new(
+            state.settings.response_cache_bytes,
+            state.metrics.response_cache().clone(),
+        ),
+    });
     let schema = builder(&state.settings.clone())
         .data(loaders)
         .data(state)
         .finish();
-    AppSchema { schema, limits, db }
+    Ok(AppSchema {
+        schema,
+        limits,
+        db,
+        reads,
+    })
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

@@ -41,7 +41,7 @@ pub async fn claim(
     if db.backend() == DatabaseBackend::Postgres {
         candidates.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write_outside_catalogue().await?;
     webhook::Entity::update_many()
         .col_expr(webhook::Column::LeaseOwner, Expr::value(owner))
         .col_expr(webhook::Column::LeaseExpiresAt, Expr::value(until))
@@ -63,7 +63,7 @@ pub async fn claim(
 
 /// Extends every lease this process holds to `until`.
 pub async fn renew(db: &Db, owner: &str, until: DateTime<Utc>) -> Result<u64> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write_outside_catalogue().await?;
     let renewed = webhook::Entity::update_many()
         .col_expr(webhook::Column::LeaseExpiresAt, Expr::value(until))
         .filter(webhook::Column::LeaseOwner.eq(owner))
@@ -88,7 +88,7 @@ pub(super) fn unleased(update: UpdateMany<webhook::Entity>) -> UpdateMany<webhoo
 
 /// Gives up this process's lease on endpoint `id`, so that another can take it now.
 pub async fn release(db: &Db, owner: &str, id: i64) -> Result<()> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write_outside_catalogue().await?;
     unleased(webhook::Entity::update_many())
         .filter(webhook::Column::Id.eq(id))
         .filter(webhook::Column::LeaseOwner.eq(owner))

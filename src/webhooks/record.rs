@@ -75,7 +75,7 @@ fn no_failures(update: UpdateMany<webhook::Entity>) -> UpdateMany<webhook::Entit
 /// transaction. False when the cursor was no longer at `from` (another deliverer
 /// recorded it first) or the endpoint is gone.
 pub async fn acknowledged(db: &Db, from: i64, attempt: &Attempt) -> Result<bool> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write_outside_catalogue().await?;
     let moved = no_failures(webhook::Entity::update_many())
         .col_expr(webhook::Column::Cursor, Expr::value(attempt.event_id))
         .col_expr(webhook::Column::NextAttemptAt, Expr::value(now()))
@@ -99,7 +99,7 @@ pub async fn failed(
     failing_since: DateTime<Utc>,
     next: DateTime<Utc>,
 ) -> Result<()> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write_outside_catalogue().await?;
     let changed = webhook::Entity::update_many()
         .col_expr(webhook::Column::Attempts, Expr::value(attempt.attempt))
         .col_expr(webhook::Column::FailingSince, Expr::value(failing_since))
@@ -118,7 +118,7 @@ pub async fn failed(
 
 /// The endpoint answered 410 or exhausted its retry budget: disables it with `reason`.
 pub async fn disable(db: &Db, attempt: &Attempt, reason: &str) -> Result<()> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write_outside_catalogue().await?;
     let changed = lease::unleased(no_failures(webhook::Entity::update_many()))
         .col_expr(webhook::Column::Enabled, Expr::value(false))
         .col_expr(webhook::Column::DisabledReason, Expr::value(reason))
@@ -135,7 +135,7 @@ pub async fn disable(db: &Db, attempt: &Attempt, reason: &str) -> Result<()> {
 
 /// Deletes the records of attempts made before `before`.
 pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write_outside_catalogue().await?;
     let deleted = webhook_delivery::Entity::delete_many()
         .filter(webhook_delivery::Column::AttemptedAt.lt(before))
         .exec(&*txn)

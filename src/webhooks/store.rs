@@ -120,7 +120,7 @@ pub async fn create(
     };
     let secret = signing::new_secret();
     let at = now();
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write_outside_catalogue().await?;
     let model = webhook::ActiveModel {
         url: Set(url),
         description: Set(description),
@@ -157,7 +157,7 @@ pub async fn update(
         None => None,
     };
     let description = changes.description.map(description).transpose()?;
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write_outside_catalogue().await?;
     let current = get(&*txn, id)
         .await?
         .ok_or_else(|| Error::not_found("webhook", "id"))?;
@@ -201,7 +201,7 @@ pub async fn update(
 
 /// A new secret; the one it replaces signs too, for [`ROTATION_OVERLAP`].
 pub async fn rotate(db: &Db, id: i64) -> Result<(webhook::Model, String)> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write_outside_catalogue().await?;
     let current = get(&*txn, id)
         .await?
         .ok_or_else(|| Error::not_found("webhook", "id"))?;
@@ -219,7 +219,7 @@ pub async fn rotate(db: &Db, id: i64) -> Result<(webhook::Model, String)> {
 
 /// Forgets the endpoint and its deliveries (a delivery in flight is not recorded).
 pub async fn delete(db: &Db, id: i64) -> Result<()> {
-    let txn = db.begin_write().await?;
+    let txn = db.begin_write_outside_catalogue().await?;
     let deleted = webhook::Entity::delete_by_id(id).exec(&*txn).await?;
     if deleted.rows_affected == 0 {
         return Err(Error::not_found("webhook", "id"));

@@ -1,6 +1,7 @@
 //! Catalogue tests.
 
 mod batching;
+mod caching;
 mod demo;
 mod errors;
 mod filters;
