@@ -8,4 +8,5 @@ mod filters;
 mod http;
 mod mutations;
 mod pagination;
+mod persisted;
 mod support;
