@@ -130,7 +130,7 @@ mod tests {
         assert_eq!(normalise(a), normalise(b));
         assert_eq!(
             normalise(b),
-            "query Q($id:ID!){node(id:$id){id ...on Series{title}}}"
+            "query Q($id:ID!){node(id:$id){id...on Series{title}}}"
         );
     }
 

@@ -145,14 +145,20 @@ async fn get_queries_carry_etags_and_revalidate(backend: Backend) {
     assert_eq!(header(&resp, CACHE_CONTROL).as_deref(), Some("no-cache"));
     let tag = header(&resp, ETAG).expect("an ETag");
 
-    let statements = app.statements().await;
-    let resp = get(&app, query, Some(&tag), false).await;
-    assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
-    assert_eq!(header(&resp, ETAG).as_deref(), Some(tag.as_str()));
-    assert!(resp.bytes().await.expect("body").is_empty());
+    // The median of five, as background work may run a statement in between.
+    let mut deltas = Vec::new();
+    for _ in 0..5 {
+        let statements = app.statements().await;
+        let resp = get(&app, query, Some(&tag), false).await;
+        deltas.push(app.statements().await - statements);
+        assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(header(&resp, ETAG).as_deref(), Some(tag.as_str()));
+        assert!(resp.bytes().await.expect("body").is_empty());
+    }
+    deltas.sort_unstable();
     assert!(
-        app.statements().await - statements <= 1,
-        "a 304 costs at most the version read"
+        deltas[2] <= 1,
+        "a 304 costs at most the version read: {deltas:?}"
     );
 
     // A webhook is not the catalogue: the tag stays.
