@@ -336,6 +336,22 @@ pub struct Settings {
     /// link-local address. Off by default, so that webhooks cannot reach internal services.
     #[arg(long, env = "PREMIERE_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub webhook_allow_private: bool,
+
+    /// Bytes the response cache of anonymous queries may hold (least recently used
+    /// responses are evicted first); 0 turns it off.
+    #[arg(
+        long,
+        env = "PREMIERE_RESPONSE_CACHE_BYTES",
+        default_value_t = 64 * 1024 * 1024,
+        global = true
+    )]
+    pub response_cache_bytes: usize,
+
+    /// A JSON manifest of persisted queries (Apollo's persisted-query manifest, or an
+    /// object of id → document). When set, requests without the admin credential may
+    /// run only its documents.
+    #[arg(long, env = "PREMIERE_PERSISTED_QUERIES_MANIFEST", global = true)]
+    pub persisted_queries_manifest: Option<std::path::PathBuf>,
 }
 
 /// The default database: a SQLite file in the working directory.

@@ -30,6 +30,12 @@ pub enum Error {
     /// Anything else; the detail went to the log.
     #[error("internal error")]
     Internal,
+    /// An automatic persisted query's hash that no replica knows: send the document.
+    #[error("PersistedQueryNotFound: send the document with its sha256Hash")]
+    PersistedQueryNotFound,
+    /// Trusted-documents mode: the document is not in the manifest.
+    #[error("only the operations of the persisted-query manifest may be run without the admin credential")]
+    PersistedQueryNotInList,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -50,6 +56,11 @@ pub enum Code {
     QueryTooComplex,
     /// Anything the client cannot fix (the detail went to the log).
     Internal,
+    /// An automatic persisted query's hash the server does not know yet: the client
+    /// retries with the document.
+    PersistedQueryNotFound,
+    /// A document the trusted documents' manifest does not list.
+    PersistedQueryNotInList,
 }
 
 impl Code {
@@ -62,6 +73,8 @@ impl Code {
             Code::Conflict => "CONFLICT",
             Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
             Code::Internal => "INTERNAL",
+            Code::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Code::PersistedQueryNotInList => "PERSISTED_QUERY_NOT_IN_LIST",
         }
     }
 
@@ -98,6 +111,8 @@ impl Error {
             Error::Conflict(_) => Code::Conflict,
             Error::TooComplex(_) => Code::QueryTooComplex,
             Error::Unavailable | Error::Internal => Code::Internal,
+            Error::PersistedQueryNotFound => Code::PersistedQueryNotFound,
+            Error::PersistedQueryNotInList => Code::PersistedQueryNotInList,
         }
     }
 

@@ -2,6 +2,7 @@
 //! credits and interviews, with release alerts.
 
 pub mod app;
+pub mod cache;
 pub mod catalog;
 pub mod clock;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod persisted;
 pub mod releases;
 pub mod seed;
 pub mod webhooks;

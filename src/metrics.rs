@@ -18,6 +18,7 @@ use metrics::{Counter, Gauge, Histogram};
 use metrics_exporter_prometheus::PrometheusRecorder;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use crate::cache::metrics::CacheMetrics;
 use crate::webhooks::metrics::WebhookMetrics;
 
 /// The type of a GraphQL operation, as a metric label.
@@ -177,6 +178,7 @@ struct Handles {
     listener_connected: Gauge,
     listener_connect_failures: Counter,
     webhooks: WebhookMetrics,
+    response_cache: CacheMetrics,
 }
 
 /// The counters of one application; cheap to clone.
@@ -229,6 +231,7 @@ impl Metrics {
             listener_connected: gauge!("premiere_release_listener_connected"),
             listener_connect_failures: counter!("premiere_release_listener_connect_failures_total"),
             webhooks: WebhookMetrics::register(recorder.clone()),
+            response_cache: CacheMetrics::register(),
         }
     }
 
@@ -249,6 +252,11 @@ impl Metrics {
                 handles.prometheus.run_upkeep();
             }
         });
+    }
+
+    /// The response cache's counters.
+    pub fn response_cache(&self) -> &CacheMetrics {
+        &self.0.response_cache
     }
 
     /// The webhook counters.

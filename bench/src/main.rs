@@ -10,7 +10,9 @@ mod floor_sql;
 mod floor_ws;
 mod nested;
 mod procs;
+mod reads;
 mod report;
+mod stale;
 mod stats;
 
 use std::net::SocketAddr;
@@ -169,6 +171,7 @@ fn server_command(
     url: &str,
     listen: SocketAddr,
     pool: Option<u32>,
+    env: &[(&str, &str)],
 ) -> Command {
     let mut command = Command::new(bin);
     command.current_dir(dir);
@@ -185,6 +188,7 @@ fn server_command(
     if let Some(pool) = pool {
         command.env("PREMIERE_DB_MAX_CONNECTIONS", pool.to_string());
     }
+    command.envs(env.iter().copied());
     command
 }
 
@@ -194,11 +198,12 @@ async fn start_server(
     url: &str,
     name: &str,
     pool: Option<u32>,
+    env: &[(&str, &str)],
 ) -> Result<Proc> {
     let addr = procs::free_port()?;
     Proc::start(
         name,
-        server_command(bin, dir, url, addr, pool),
+        server_command(bin, dir, url, addr, pool, env),
         addr,
         &dir.join(format!("{name}.log")),
     )
@@ -288,6 +293,7 @@ async fn run(args: RunArgs) -> Result<bool> {
         },
         phase,
         concurrency: args.concurrency,
+        query: nested::QUERY,
     };
     let sizes = args.fanout.clone().unwrap_or_else(|| {
         if smoke {
@@ -331,7 +337,7 @@ async fn run(args: RunArgs) -> Result<bool> {
     };
 
     let outcome = async {
-        let status = server_command(&bin, dir.path(), &url, procs::free_port()?, pool)
+        let status = server_command(&bin, dir.path(), &url, procs::free_port()?, pool, &[])
             .arg("migrate")
             .stdout(std::process::Stdio::null())
             .status()
@@ -341,11 +347,26 @@ async fn run(args: RunArgs) -> Result<bool> {
         report.load_secs = data::load(&url, shape).await?;
 
         if !args.skip_nested {
-            eprintln!("nested queries: premiere…");
-            let server = start_server(&bin, dir.path(), &url, "premiere-nested", pool).await?;
+            eprintln!("nested queries: premiere without its response cache…");
+            let uncached = [("PREMIERE_RESPONSE_CACHE_BYTES", "0")];
+            let server = start_server(&bin, dir.path(), &url, "premiere-nested", pool, &uncached).await?;
             let (expected, value) = nested::reference(server.addr).await?;
             report.nested_premiere = Some(nested::measure(server.addr, &expected, nested_plan).await?);
             server.stop().await;
+
+            eprintln!("nested queries: premiere with its response cache…");
+            let server = start_server(&bin, dir.path(), &url, "premiere-cached", pool, &[]).await?;
+            let (cached_expected, cached_value) = nested::reference(server.addr).await?;
+            reads::same_answer(&cached_value, &value)?;
+            report.cached = Some(nested::measure(server.addr, &cached_expected, nested_plan).await?);
+            server.stop().await;
+
+            if pg_name.is_some() {
+                eprintln!("nested queries: PostGraphile 4…");
+                report.postgraphile = Some(reads::postgraphile(&root, dir.path(), &url, nested_plan).await);
+            } else {
+                report.postgraphile = Some(Err("PostGraphile runs on PostgreSQL only (`--postgres URL`)".into()));
+            }
 
             eprintln!("nested queries: raw-SQL floor…");
             let pool_size = pool.unwrap_or(10).to_string();
@@ -370,6 +391,15 @@ async fn run(args: RunArgs) -> Result<bool> {
             floor.stop().await;
         }
 
+        if !args.skip_nested {
+            eprintln!("stale-read check: two replicas…");
+            let a = start_server(&bin, dir.path(), &url, "premiere-replica-a", pool, &[]).await?;
+            let b = start_server(&bin, dir.path(), &url, "premiere-replica-b", pool, &[]).await?;
+            report.stale = Some(reads::stale_check([a.addr, b.addr], TOKEN, phase).await?);
+            a.stop().await;
+            b.stop().await;
+        }
+
         if !args.skip_fanout {
             for (round, &n) in sizes.iter().enumerate() {
                 // Each side holds N sockets (plus a few): the server process and this one.
@@ -388,7 +418,7 @@ async fn run(args: RunArgs) -> Result<bool> {
                     settle: if smoke { Duration::from_millis(200) } else { Duration::from_secs(2) },
                 };
                 eprintln!("fan-out N = {n}: premiere…");
-                let mut server = start_server(&bin, dir.path(), &url, &format!("premiere-fanout-{n}"), pool).await?;
+                let mut server = start_server(&bin, dir.path(), &url, &format!("premiere-fanout-{n}"), pool, &[]).await?;
                 let found = graphql(
                     server.addr,
                     &format!("{{ seriesBySlug(slug: \"{}\") {{ id }} }}", data::FANOUT_SLUG),

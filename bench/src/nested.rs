@@ -35,12 +35,14 @@ pub struct Figures {
     pub sql_max: f64,
 }
 
-/// Phase lengths and concurrency.
+/// Phase lengths, concurrency and the query sent.
 #[derive(Debug, Clone, Copy)]
 pub struct Plan {
     pub warmup: Duration,
     pub phase: Duration,
     pub concurrency: usize,
+    /// The document (PostGraphile's schema names the same query differently).
+    pub query: &'static str,
 }
 
 /// One keep-alive HTTP/1.1 connection.
@@ -77,14 +79,14 @@ impl Conn {
     }
 }
 
-pub fn request_body() -> Bytes {
-    Bytes::from(serde_json::json!({ "query": QUERY }).to_string())
+pub fn request_body(query: &str) -> Bytes {
+    Bytes::from(serde_json::json!({ "query": query }).to_string())
 }
 
 /// One request, checked: the response body as JSON, with the expected shape.
 pub async fn reference(addr: SocketAddr) -> Result<(Bytes, Value)> {
     let mut conn = Conn::open(addr).await?;
-    let (status, body) = conn.post(&request_body()).await?;
+    let (status, body) = conn.post(&request_body(QUERY)).await?;
     ensure!(
         status == 200,
         "status {status}: {}",
@@ -133,8 +135,9 @@ async fn closed_loop(
     expected: &Bytes,
     concurrency: usize,
     length: Duration,
+    query: &str,
 ) -> Result<Outcome> {
-    let body = request_body();
+    let body = request_body(query);
     let start = Instant::now();
     let end = start + length;
     let mut tasks = Vec::new();
@@ -187,8 +190,9 @@ async fn open_loop(
     rate: f64,
     workers: usize,
     length: Duration,
+    query: &str,
 ) -> Result<Outcome> {
-    let body = request_body();
+    let body = request_body(query);
     let start = tokio::time::Instant::now() + Duration::from_millis(20);
     let total = (rate * length.as_secs_f64()) as u64;
     let mut tasks = Vec::new();
@@ -239,8 +243,33 @@ async fn open_loop(
     Ok(outcome)
 }
 
+/// The server's statement count; NaN for a server that does not count (PostGraphile).
 async fn statements(client: &reqwest::Client, addr: SocketAddr) -> Result<f64> {
-    procs::metric(client, addr, "premiere_sql_statements_total").await
+    Ok(procs::metric(client, addr, "premiere_sql_statements_total")
+        .await
+        .unwrap_or(f64::NAN))
+}
+
+/// One request to a peer (PostGraphile): its body, checked to hold 10 × 5 × 8 nodes.
+pub async fn peer_reference(addr: SocketAddr, query: &str) -> Result<Bytes> {
+    let mut conn = Conn::open(addr).await?;
+    let (status, body) = conn.post(&request_body(query)).await?;
+    ensure!(
+        status == 200,
+        "status {status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    let value: Value = serde_json::from_slice(&body).context("response is not JSON")?;
+    ensure!(
+        value.get("errors").is_none(),
+        "response has errors: {value}"
+    );
+    let names = body.windows(7).filter(|w| w == b"\"name\":").count();
+    ensure!(
+        names == 400,
+        "{names} person names, not 10 × 5 × 8: {value}"
+    );
+    Ok(body)
 }
 
 /// Measures one server; `expected` is the body every valid response must equal.
@@ -248,10 +277,10 @@ pub async fn measure(addr: SocketAddr, expected: &Bytes, plan: Plan) -> Result<F
     let client = reqwest::Client::new();
     let mut figures = Figures::default();
 
-    closed_loop(addr, expected, plan.concurrency, plan.warmup).await?;
+    closed_loop(addr, expected, plan.concurrency, plan.warmup, plan.query).await?;
 
     let before = statements(&client, addr).await?;
-    let busy = closed_loop(addr, expected, plan.concurrency, plan.phase).await?;
+    let busy = closed_loop(addr, expected, plan.concurrency, plan.phase, plan.query).await?;
     let after = statements(&client, addr).await?;
     if busy.valid == 0 {
         bail!("no valid response at concurrency {}", plan.concurrency);
@@ -261,7 +290,7 @@ pub async fn measure(addr: SocketAddr, expected: &Bytes, plan: Plan) -> Result<F
     figures.sql_max = (after - before) / (busy.valid + busy.invalid) as f64;
 
     let before = statements(&client, addr).await?;
-    let single = closed_loop(addr, expected, 1, plan.phase).await?;
+    let single = closed_loop(addr, expected, 1, plan.phase, plan.query).await?;
     let after = statements(&client, addr).await?;
     if single.valid == 0 {
         bail!("no valid response at concurrency 1");
@@ -278,6 +307,7 @@ pub async fn measure(addr: SocketAddr, expected: &Bytes, plan: Plan) -> Result<F
         figures.half_rate,
         plan.concurrency,
         plan.phase,
+        plan.query,
     )
     .await?;
     figures.half_invalid = half.invalid;

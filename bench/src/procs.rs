@@ -47,11 +47,18 @@ pub struct Proc {
 
 impl Proc {
     /// Starts `command` (output to `log`) and waits until `GET /healthz` answers.
-    pub async fn start(
+    pub async fn start(name: &str, command: Command, addr: SocketAddr, log: &Path) -> Result<Self> {
+        Self::start_ready(name, command, addr, log, "/healthz").await
+    }
+
+    /// Starts `command` and waits until `GET path` answers with any status (a server
+    /// without a health route: PostGraphile).
+    pub async fn start_ready(
         name: &str,
         mut command: Command,
         addr: SocketAddr,
         log: &Path,
+        path: &str,
     ) -> Result<Self> {
         let out = std::fs::File::create(log).with_context(|| format!("creating {log:?}"))?;
         let err = out.try_clone()?;
@@ -71,13 +78,14 @@ impl Proc {
             log: log.to_path_buf(),
             child,
         };
-        proc.wait_healthy(Duration::from_secs(60)).await?;
+        proc.wait_healthy(Duration::from_secs(60), path).await?;
         Ok(proc)
     }
 
-    async fn wait_healthy(&mut self, timeout: Duration) -> Result<()> {
+    async fn wait_healthy(&mut self, timeout: Duration, path: &str) -> Result<()> {
         let client = reqwest::Client::new();
-        let url = format!("http://{}/healthz", self.addr);
+        let url = format!("http://{}{path}", self.addr);
+        let any = path != "/healthz";
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait()? {
@@ -89,7 +97,7 @@ impl Proc {
                 );
             }
             if let Ok(resp) = client.get(&url).send().await {
-                if resp.status().is_success() {
+                if any || resp.status().is_success() {
                     return Ok(());
                 }
             }

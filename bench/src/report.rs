@@ -33,6 +33,11 @@ pub struct Report {
     pub load_secs: f64,
     pub nested_premiere: Option<nested::Figures>,
     pub nested_floor: Option<nested::Figures>,
+    /// Premiere with its response cache (the nested figures above are without it).
+    pub cached: Option<nested::Figures>,
+    /// PostGraphile 4 over the same database, or why it was skipped.
+    pub postgraphile: Option<Result<nested::Figures, String>>,
+    pub stale: Option<crate::stale::Figures>,
     /// (server, bare broadcast floor) per N.
     pub fanout: Vec<(fanout::Figures, fanout::Figures)>,
     pub skipped: Vec<String>,
@@ -156,6 +161,7 @@ impl Report {
                 f.half_invalid
             );
         }
+        crate::reads::render(self, &mut out);
         if !self.fanout.is_empty() || !self.skipped.is_empty() {
             let _ = writeln!(
                 out,
@@ -250,6 +256,7 @@ impl Report {
                 diff <= P50_MARGIN_MS,
             ));
         }
+        out.extend(crate::reads::targets(self));
         if let Some((p, f)) = self.fanout_at(P99_AT) {
             let ratio = p.latency.p99 / f.latency.p99;
             out.push((
@@ -310,6 +317,7 @@ impl Report {
                 }
             }
         }
+        out.extend(crate::reads::problems(self));
         for (p, f) in &self.fanout {
             for (name, x) in [("premiere", p), ("bare broadcast", f)] {
                 if x.duplicates + x.out_of_order > 0 {

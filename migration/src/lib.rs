@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_create_catalogue;
 mod m20261202_000001_create_webhooks;
+mod m20261202_000005_catalogue_version_and_persisted_queries;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_create_catalogue::Migration),
             Box::new(m20261202_000001_create_webhooks::Migration),
+            Box::new(m20261202_000005_catalogue_version_and_persisted_queries::Migration),
         ]
     }
 }

@@ -121,9 +121,10 @@ impl Transaction {
     /// The single commit point of catalogue writes.
     pub async fn commit(self) -> Result<()> {
         // Inside the transaction: everything this write owes others, committed with
-        // it or not at all. Whatever else every catalogue write must record (a
-        // response cache's version row, say) is one more call here, beside the flush.
+        // it or not at all: the outbox's rows and notifications, and the catalogue
+        // version the response cache and ETags go by (crate::cache::version).
         self.outbox.flush(&self.txn, &self.events).await?;
+        crate::cache::version::bump(&*self.txn).await?;
         self.txn.commit().await?;
         // After it: wake-ups of this process, which must not run before the rows are
         // visible.

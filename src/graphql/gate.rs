@@ -109,6 +109,11 @@ impl Prepared {
         self
     }
 
+    /// The request as it will run (its document, operation name and variables).
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
     pub(super) fn into_request(self) -> Request {
         self.request
     }

@@ -19,14 +19,20 @@ pub mod series;
 pub mod state;
 pub mod webhook;
 
+use std::any::TypeId;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::{Data, MergedObject, MergedSubscription, Response, Schema, SchemaBuilder};
+use async_graphql::{
+    Data, ErrorExtensions, MergedObject, MergedSubscription, Request, Response, Schema,
+    SchemaBuilder, ServerError,
+};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
+use crate::cache::ResponseCache;
 use crate::db::Db;
+use crate::persisted::Persisted;
 use crate::AppState;
 
 #[derive(MergedObject, Default)]
@@ -72,6 +78,19 @@ pub struct AppSchema {
     schema: GraphQLSchema,
     gate: gate::Gate,
     db: Db,
+    reads: Arc<Reads>,
+}
+
+/// What the read path shares: the persisted queries and the response cache.
+struct Reads {
+    persisted: Persisted,
+    responses: ResponseCache,
+}
+
+/// Whether the request, or the session it runs in, carries the admin credential.
+fn is_admin(request: &Request, session: Option<&Data>) -> bool {
+    let admin = TypeId::of::<guard::Admin>();
+    request.data.contains_key(&admin) || session.is_some_and(|data| data.contains_key(&admin))
 }
 
 fn coded(mut response: Response) -> Response {
@@ -90,10 +109,34 @@ impl AppSchema {
         gate::Gated(self.clone())
     }
 
+    /// The persisted queries (automatic, and the trusted documents' manifest).
+    pub fn persisted(&self) -> &Persisted {
+        &self.reads.persisted
+    }
+
+    /// The response cache of anonymous queries.
+    pub fn responses(&self) -> &ResponseCache {
+        &self.reads.responses
+    }
+
+    /// The trusted documents' manifest, on every transport: anonymous requests run
+    /// only listed operations.
+    fn admit(&self, request: &Request, session: Option<&Data>) -> Result<(), ServerError> {
+        let admitted = self
+            .reads
+            .persisted
+            .admit(&request.query, is_admin(request, session));
+        admitted.map_err(|err| err.extend().into_server_error(Default::default()))
+    }
+
     /// Runs a query or mutation (a subscription gives its first response).
     pub async fn execute(&self, prepared: gate::Prepared) -> Response {
+        let request = prepared.into_request();
+        if let Err(err) = self.admit(&request, None) {
+            return coded(Response::from_errors(vec![err]));
+        }
         let schema = &self.schema;
-        let response = batching::with_loaders(&self.db, prepared.into_request(), |request| {
+        let response = batching::with_loaders(&self.db, request, |request| {
             Box::pin(schema.execute(request))
         })
         .await;
@@ -108,6 +151,10 @@ impl AppSchema {
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
         let mut request = prepared.into_request();
+        if let Err(err) = self.admit(&request, session_data.as_deref()) {
+            let response = coded(Response::from_errors(vec![err]));
+            return futures_util::stream::once(async move { response }).boxed();
+        }
         if batching::is_subscription(&mut request) {
             return self
                 .schema
@@ -146,15 +193,27 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     .limit_recursive_depth(limits::MAX_SELECTION_NESTING)
 }
 
-/// The schema serving `state`.
-pub fn schema(state: AppState) -> AppSchema {
+/// The schema serving `state`. Fails when the persisted-query manifest cannot be read.
+pub fn schema(state: AppState) -> anyhow::Result<AppSchema> {
     let loaders = loaders::shared(state.db.clone(), Duration::from_millis(1));
     let db = state.db.clone();
     let settings = state.settings.clone();
     let metrics = state.metrics.clone();
+    let reads = Arc::new(Reads {
+        persisted: Persisted::new(db.clone(), &settings)?,
+        responses: ResponseCache::new(
+            settings.response_cache_bytes,
+            metrics.response_cache().clone(),
+        ),
+    });
     let schema = builder().data(loaders).data(state).finish();
     let gate = gate::Gate::new(&settings, &schema.sdl(), metrics);
-    AppSchema { schema, gate, db }
+    Ok(AppSchema {
+        schema,
+        gate,
+        db,
+        reads,
+    })
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

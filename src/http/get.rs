@@ -43,15 +43,14 @@ pub(super) async fn graphql(State(app): State<HttpState>, req: Request) -> Respo
         Ok(read) => read,
         Err(refused) => return refused.into_response(),
     };
-    app.executor()
-        .serve(
-            BatchRequest::Single(request),
-            media,
-            &Method::GET,
-            credential.is_admin(),
-            started,
-        )
-        .await
+    let asked = super::caching::Asked {
+        media,
+        method: Method::GET,
+        admin: credential.is_admin(),
+        started,
+        if_none_match: req.headers().get(header::IF_NONE_MATCH).cloned(),
+    };
+    super::caching::serve(&app, BatchRequest::Single(request), asked).await
 }
 
 /// Reads a GET query: the answer's media type and the request in the query string.

@@ -64,13 +64,9 @@ impl Executor<'_> {
     ) -> Response {
         let (response, operation) = match batch {
             BatchRequest::Single(request) => {
-                let gated = self.prepare(request);
-                let operation = operation_of(&gated);
-                if operation == Operation::Mutation && method == Method::GET {
-                    return self.refuse(Refusal::mutation_over_get(), media, started);
-                }
-                let response = self.run(gated, admin).await;
-                (BatchResponse::Single(response), operation)
+                return self
+                    .serve_gated(self.prepare(request), media, method, admin, started)
+                    .await
             }
             BatchRequest::Batch(requests) => {
                 let runs = requests
@@ -83,6 +79,25 @@ impl Executor<'_> {
         self.metrics
             .graphql_latency(operation, started.elapsed().as_secs_f64());
         respond(media, response)
+    }
+
+    /// Runs and answers one request that went through the gate.
+    pub async fn serve_gated(
+        &self,
+        gated: Gated,
+        media: MediaType,
+        method: &Method,
+        admin: bool,
+        started: Instant,
+    ) -> Response {
+        let operation = operation_of(&gated);
+        if operation == Operation::Mutation && method == Method::GET {
+            return self.refuse(Refusal::mutation_over_get(), media, started);
+        }
+        let response = self.run(gated, admin).await;
+        self.metrics
+            .graphql_latency(operation, started.elapsed().as_secs_f64());
+        respond(media, BatchResponse::Single(response))
     }
 
     /// Hands `request` to the request gate.

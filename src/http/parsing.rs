@@ -72,8 +72,19 @@ fn request(
     mut params: serde_json::Map<String, serde_json::Value>,
 ) -> Result<async_graphql::Request, Refusal> {
     use serde_json::Value as Json;
+    let extensions = match params.remove("extensions") {
+        None | Some(Json::Null) => None,
+        Some(extensions @ Json::Object(_)) => Some(extensions),
+        Some(_) => {
+            return Err(Refusal::bad_request(
+                "`extensions` must be an object or null",
+            ))
+        }
+    };
     let query = match params.remove("query") {
         Some(Json::String(query)) => query,
+        // A persisted query may leave its document out (crate::persisted).
+        None | Some(Json::Null) if is_persisted(&extensions) => String::new(),
         None | Some(Json::Null) => {
             return Err(Refusal::bad_request(
                 "the request has no `query`: send the GraphQL document as a string",
@@ -99,17 +110,29 @@ fn request(
             ))
         }
     };
-    match params.remove("extensions") {
-        None | Some(Json::Null) | Some(Json::Object(_)) => {}
-        Some(_) => {
-            return Err(Refusal::bad_request(
-                "`extensions` must be an object or null",
-            ))
-        }
-    }
     let mut request = async_graphql::Request::new(query).variables(variables);
     request.operation_name = operation_name;
+    request.extensions = extensions_of(extensions);
     Ok(request)
+}
+
+/// Whether a request's extensions ask for a persisted query.
+fn is_persisted(extensions: &Option<serde_json::Value>) -> bool {
+    extensions
+        .as_ref()
+        .is_some_and(|e| e.get("persistedQuery").is_some())
+}
+
+fn extensions_of(extensions: Option<serde_json::Value>) -> async_graphql::Extensions {
+    let mut map = std::collections::HashMap::new();
+    if let Some(serde_json::Value::Object(object)) = extensions {
+        for (name, value) in object {
+            if let Ok(value) = async_graphql::Value::from_json(value) {
+                map.insert(name, value);
+            }
+        }
+    }
+    async_graphql::Extensions(map)
 }
 
 #[derive(Deserialize)]
@@ -125,9 +148,6 @@ struct GetParams {
 pub fn read_get(uri: &Uri) -> Result<async_graphql::Request, Refusal> {
     let Query(params) = Query::<GetParams>::try_from_uri(uri)
         .map_err(|err| Refusal::bad_request(format!("the query string is invalid: {err}")))?;
-    let query = params.query.ok_or_else(|| {
-        Refusal::bad_request("the request has no `query` parameter: send the GraphQL document")
-    })?;
     let json_object =
         |name: &str, text: Option<String>| -> Result<Option<serde_json::Value>, Refusal> {
             let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
@@ -144,8 +164,18 @@ pub fn read_get(uri: &Uri) -> Result<async_graphql::Request, Refusal> {
     let variables = json_object("variables", params.variables)?
         .map(Variables::from_json)
         .unwrap_or_default();
-    json_object("extensions", params.extensions)?;
+    let extensions = json_object("extensions", params.extensions)?;
+    let query = match params.query {
+        Some(query) => query,
+        None if is_persisted(&extensions) => String::new(),
+        None => {
+            return Err(Refusal::bad_request(
+                "the request has no `query` parameter: send the GraphQL document",
+            ))
+        }
+    };
     let mut request = async_graphql::Request::new(query).variables(variables);
     request.operation_name = params.operation_name.filter(|name| !name.is_empty());
+    request.extensions = extensions_of(extensions);
     Ok(request)
 }

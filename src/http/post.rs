@@ -54,13 +54,12 @@ pub(super) async fn graphql(State(app): State<HttpState>, req: Request) -> Respo
         Ok(post) => post,
         Err(refused) => return refused.into_response(),
     };
-    app.executor()
-        .serve(
-            post.batch,
-            post.media,
-            &post.method,
-            credential.is_admin(),
-            post.started,
-        )
-        .await
+    let asked = super::caching::Asked {
+        media: post.media,
+        method: post.method,
+        admin: credential.is_admin(),
+        started: post.started,
+        if_none_match: None,
+    };
+    super::caching::serve(&app, post.batch, asked).await
 }

@@ -70,7 +70,7 @@ impl HttpState {
 /// The whole HTTP service over `state`. Fails when a setting cannot be applied (an
 /// invalid CORS origin).
 pub fn router(state: AppState) -> anyhow::Result<Router> {
-    let schema = graphql::schema(state.clone());
+    let schema = graphql::schema(state.clone())?;
     let settings = state.settings.clone();
     let app = HttpState {
         schema,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The real JavaScript clients against the real server, over HTTP: graphql-sse, a
 # browser's EventSource (the `eventsource` package), Apollo Client's multipart
-# subscriptions and urql with graphql-sse. Builds the server; each test starts it
+# subscriptions and persisted-queries link, urql with graphql-sse. Builds the server; each test starts it
 # (and restarts it) on a free port over a temporary SQLite file with the demo data.
 #
 # Usage: bash tests/clients/run.sh

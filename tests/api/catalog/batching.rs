@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::support::{admin_ok, id_of, person_id};
 use crate::db_tests;
-use crate::helpers::{data, Backend, TestApp};
+use crate::helpers::{data, Backend, TestApp, TestDb};
 
 /// Three levels of nested connections with counts, and a reference at the bottom.
 const NESTED: &str = "query($genre: String, $series: Int, $installments: Int, $credits: Int) {
@@ -78,6 +78,12 @@ async fn build(
     }
 }
 
+/// A server without the response cache: these tests count the statements of executing
+/// a query, which a cached answer would not run.
+async fn uncached(backend: Backend) -> TestApp {
+    TestApp::spawn_on(TestDb::new(backend).await, |s| s.response_cache_bytes = 0).await
+}
+
 /// The SQL statements one run of `query` costs (with the admin token when `admin`),
 /// with the last response. The dispatcher and the scheduler may run a statement of
 /// their own now and then (an idle check of the release log), so the median of five
@@ -127,7 +133,7 @@ fn check_shape(resp: &Value, series: usize, installments: usize, credits: usize)
 }
 
 async fn nested_lists_are_batched(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = uncached(backend).await;
     let mut people = Vec::new();
     for p in 0..4 {
         people.push(person_id(&app, &format!("Shared {p}")).await);
@@ -197,7 +203,7 @@ fn check_shape_pages(resp: &Value, series: usize, installments: usize, credits: 
 /// References up the tree (credit -> installment -> series, interview participants)
 /// are batched too.
 async fn references_are_batched(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = uncached(backend).await;
     let mut people = Vec::new();
     for p in 0..3 {
         people.push(person_id(&app, &format!("Shared {p}")).await);
