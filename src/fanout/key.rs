@@ -16,11 +16,20 @@ pub struct Key {
 }
 
 impl Key {
-    pub fn of(request: &Request, admin: bool) -> Key {
+    /// The key of `request`. A variable that only gives `after` (the cursor a
+    /// member resumes from, `after` decoded) is left out: members resuming from
+    /// different cursors share the live group, each catching up on its own.
+    pub fn of(request: &Request, admin: bool, after: Option<i64>) -> Key {
+        let mut variables = request.variables.clone();
+        if let Some(after) = after {
+            variables.retain(|name, value| {
+                !(is_cursor(value, after) && uses(&request.query, name.as_str()) == 1)
+            });
+        }
         Key {
             document: normalise(&request.query),
             operation: request.operation_name.clone(),
-            variables: canonical(&request.variables),
+            variables: canonical(&variables),
             admin,
         }
     }
@@ -47,6 +56,10 @@ impl Template {
         }
     }
 
+    pub fn key(&self, admin: bool, after: Option<i64>) -> Key {
+        Key::of(&self.request(), admin, after)
+    }
+
     pub fn request(&self) -> Request {
         let request = Request::new(self.query.clone()).variables(self.variables.clone());
         match &self.operation {
@@ -54,6 +67,25 @@ impl Template {
             None => request,
         }
     }
+}
+
+fn is_cursor(value: &async_graphql::Value, position: i64) -> bool {
+    matches!(value, async_graphql::Value::String(s)
+        if crate::graphql::ids::decode_cursor("after", s).is_ok_and(|p| p == position))
+}
+
+/// How many times `$name` is used in `document`, its definition aside.
+fn uses(document: &str, name: &str) -> usize {
+    let token = format!("${name}");
+    let mut count: usize = 0;
+    let mut rest = document;
+    while let Some(at) = rest.find(&token) {
+        rest = &rest[at + token.len()..];
+        if !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+            count += 1;
+        }
+    }
+    count.saturating_sub(1)
 }
 
 fn canonical(variables: &Variables) -> String {
@@ -64,8 +96,9 @@ fn canonical(variables: &Variables) -> String {
         .unwrap_or_default()
 }
 
-/// Collapses whitespace and commas (insignificant in GraphQL) outside strings into
-/// single spaces, and drops comments.
+/// Drops whitespace, commas (insignificant in GraphQL) and comments outside strings,
+/// keeping one space only where it separates two tokens (between two name or number
+/// characters, or beside a string).
 fn normalise(document: &str) -> String {
     let mut out = String::with_capacity(document.len());
     let mut chars = document.chars().peekable();
@@ -99,7 +132,7 @@ fn normalise(document: &str) -> String {
             }
             c if c.is_whitespace() || c == ',' || c == '\u{feff}' => gap = true,
             c => {
-                if gap && !out.is_empty() {
+                if gap && out.ends_with(|p: char| word(p) || p == '"') && (word(c) || c == '"') {
                     out.push(' ');
                 }
                 gap = false;
@@ -108,6 +141,10 @@ fn normalise(document: &str) -> String {
         }
     }
     out
+}
+
+fn word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
 }
 
 /// Copies the rest of a string literal (after its opening quote or quotes).
@@ -149,8 +186,9 @@ mod tests {
             normalise(
                 "subscription {\n  releaseAlerts(filter: {kinds: [A, B]}) # c\n { cursor }\n}"
             ),
-            normalise("subscription { releaseAlerts(filter: {kinds: [A B]}) { cursor } }"),
+            normalise("subscription{releaseAlerts(filter:{kinds:[A B]}){cursor}}"),
         );
+        assert_ne!(normalise("{ a b }"), normalise("{ ab }"));
     }
 
     #[test]

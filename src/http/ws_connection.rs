@@ -16,6 +16,9 @@ use super::ws_session::{close, Reply, Session};
 use crate::graphql::limits::SubscriptionSlots;
 use crate::metrics::Dropped;
 
+/// How long a write must have waited to count as the peer reading (see below).
+const BLOCKED_WRITE: Duration = Duration::from_millis(100);
+
 pub(super) async fn serve(app: HttpState, socket: WebSocket, protocol: WebSocketProtocols) {
     let settings = app.state.settings.clone();
     let metrics = app.state.metrics.clone();
@@ -106,8 +109,16 @@ pub(super) async fn serve(app: HttpState, socket: WebSocket, protocol: WebSocket
             }
         };
         let closing = matches!(message, Message::Close(_));
+        let sending = tokio::time::Instant::now();
         if sink.send(message).await.is_err() || closing {
             break;
+        }
+        // A write that waited for the peer's receive window and then went out means
+        // the peer is reading: it is there, though its pongs may be queued behind
+        // what it reads (a slow reader of big alerts). A peer that stays blocked is
+        // dropped by the listener's send timeout instead.
+        if sending.elapsed() >= BLOCKED_WRITE {
+            heard.store(millis_since(opened), Ordering::Relaxed);
         }
     }
     // The operations (and their slots) end before the socket closes.

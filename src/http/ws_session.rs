@@ -20,7 +20,7 @@ use futures_util::{Stream, StreamExt};
 
 use super::credential::Credential;
 use super::router::HttpState;
-use crate::fanout::{Key, Payload, Probe, Template};
+use crate::fanout::{Payload, Probe, Template};
 use crate::graphql::guard::Admin;
 use crate::graphql::limits::SubscriptionSlots;
 
@@ -135,7 +135,7 @@ fn operation(
 ) -> BoxStream<'static, Payload> {
     let schema = app.schema.clone();
     let state = app.state.clone();
-    let key = Key::of(&request, admin);
+    // What the key and the group's executions need, kept only until the start.
     let template = Template::of(&request);
     let probe = Probe::default();
     let mut responses = schema.execute_stream(request.data(probe.clone()), Some(data));
@@ -147,6 +147,7 @@ fn operation(
         }
         drop(responses);
         if let Some(joined) = probe.take() {
+            let key = template.key(admin, joined.after);
             let mut payloads = state.fanout.subscribe(&schema, &state, key, template, joined);
             drop((schema, state));
             while let Some(payload) = payloads.next().await {
