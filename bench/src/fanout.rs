@@ -263,7 +263,11 @@ pub fn mixed_messages(series: &str, count: usize) -> Vec<String> {
                 1 => "{seriesIds: $series, kinds: [INSTALLMENT_PUBLISHED]}",
                 _ => "{seriesIds: $series, kinds: [INSTALLMENT_PUBLISHED, INSTALLMENT_UPDATED]}",
             };
-            let series_fields = if k % 2 == 0 { "series { id title }" } else { "" };
+            let series_fields = if k % 2 == 0 {
+                "series { id title }"
+            } else {
+                ""
+            };
             let query = format!(
                 "subscription Mixed{k}($series: [ID!]) {{ releaseAlerts(filter: {filter}) {{ \
                  v{k}: cursor kind {series_fields} installment {{ id number title }} }} }}"

@@ -47,7 +47,10 @@ pub fn cpu_secs(pid: u32) -> Result<f64> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // `rest` starts at field 3 (state): utime is field 14, stime field 15.
     let ticks = |i: usize| -> Result<f64> {
-        Ok(fields.get(i - 3).context("short /proc/PID/stat")?.parse::<f64>()?)
+        Ok(fields
+            .get(i - 3)
+            .context("short /proc/PID/stat")?
+            .parse::<f64>()?)
     };
     Ok((ticks(14)? + ticks(15)?) / 100.0)
 }

@@ -79,7 +79,9 @@ fn kib(bytes: f64) -> String {
 
 impl Report {
     fn fanout_at(&self, n: usize) -> Option<&(fanout::Figures, fanout::Figures)> {
-        self.fanout.iter().find(|(p, _)| p.n == n && p.documents <= 1)
+        self.fanout
+            .iter()
+            .find(|(p, _)| p.n == n && p.documents <= 1)
     }
 
     fn mixed(&self) -> Option<&(fanout::Figures, fanout::Figures)> {

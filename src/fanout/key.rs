@@ -201,9 +201,6 @@ mod tests {
             normalise("{ a(x: \"\"\"a  \\\"\"\" b\"\"\") }"),
             normalise("{ a(x: \"\"\"a \\\"\"\" b\"\"\") }")
         );
-        assert_eq!(
-            normalise(r##"{ a(x: "#, \"") }"##),
-            r##"{ a(x: "#, \"") }"##
-        );
+        assert_eq!(normalise(r##"{ a(x: "#, \"") }"##), r##"{a(x: "#, \"")}"##);
     }
 }
