@@ -112,6 +112,7 @@ impl Application {
             metrics,
             admin_token,
             webhooks: hub,
+            fanout: crate::fanout::Registry::default(),
         };
         let router = crate::http::router(state.clone())?;
         tasks.close();

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod fanout;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
@@ -32,4 +33,6 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     pub admin_token: Arc<str>,
     pub webhooks: webhooks::Hub,
+    /// The groups of identical subscriptions (`fanout`).
+    pub fanout: fanout::Registry,
 }

@@ -169,6 +169,7 @@ struct Handles {
     events_dispatched: Counter,
     events_delivered: Counter,
     subscriptions_open: Gauge,
+    subscription_groups: Gauge,
     ws_connections_open: Gauge,
     scheduled_published: Counter,
     /// How late the scheduler published: a histogram, so `_sum` comes with `_count`.
@@ -223,6 +224,7 @@ impl Metrics {
             events_dispatched: counter!("premiere_release_events_dispatched_total"),
             events_delivered: counter!("premiere_release_events_delivered_total"),
             subscriptions_open: gauge!("premiere_subscriptions_open"),
+            subscription_groups: gauge!("premiere_subscription_groups"),
             ws_connections_open: gauge!("premiere_websocket_connections_open"),
             scheduled_published: counter!("premiere_scheduler_published_total"),
             scheduler_lateness: histogram!(LATENESS),
@@ -278,6 +280,14 @@ impl Metrics {
 
     pub fn subscription_closed(&self) {
         self.0.subscriptions_open.decrement(1.0);
+    }
+
+    pub fn subscription_group_opened(&self) {
+        self.0.subscription_groups.increment(1.0);
+    }
+
+    pub fn subscription_group_closed(&self) {
+        self.0.subscription_groups.decrement(1.0);
     }
 
     pub fn ws_opened(&self) {
@@ -352,6 +362,10 @@ fn describe() {
     describe_gauge!(
         "premiere_subscriptions_open",
         "Open releaseAlerts subscriptions."
+    );
+    describe_gauge!(
+        "premiere_subscription_groups",
+        "Groups of identical releaseAlerts subscriptions, each executed once per event."
     );
     describe_gauge!(
         "premiere_websocket_connections_open",

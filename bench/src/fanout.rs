@@ -103,6 +103,10 @@ pub struct Figures {
     /// Bytes per connection that has only been acknowledged (no subscription yet).
     pub rss_per_connection: f64,
     pub sql_per_event: f64,
+    /// Server CPU time (user + system) over the publishing phase, seconds.
+    pub cpu_secs: f64,
+    /// Distinct subscription documents among the clients.
+    pub documents: usize,
     pub frame_len: usize,
     pub connect_secs: f64,
     pub client_errors: usize,
@@ -247,13 +251,44 @@ pub fn subscribe_message(series: &str) -> String {
     .to_string()
 }
 
+/// The mixed case: `count` distinct documents, all about the fan-out series so that
+/// every client gets every event, differing in their filter (the series alone, with
+/// the kind, with the kind listed twice), their selection (an alias per document,
+/// series fields or not) and their variables.
+pub fn mixed_messages(series: &str, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|k| {
+            let filter = match k % 3 {
+                0 => "{seriesIds: $series}",
+                1 => "{seriesIds: $series, kinds: [INSTALLMENT_PUBLISHED]}",
+                _ => "{seriesIds: $series, kinds: [INSTALLMENT_PUBLISHED, INSTALLMENT_UPDATED]}",
+            };
+            let series_fields = if k % 2 == 0 {
+                "series { id title }"
+            } else {
+                ""
+            };
+            let query = format!(
+                "subscription Mixed{k}($series: [ID!]) {{ releaseAlerts(filter: {filter}) {{ \
+                 v{k}: cursor kind {series_fields} installment {{ id number title }} }} }}"
+            );
+            json!({
+                "id": "1",
+                "type": "subscribe",
+                "payload": { "query": query, "variables": { "series": [series] } },
+            })
+            .to_string()
+        })
+        .collect()
+}
+
 /// Runs one fan-out round against a server already started (`pid`, `ws` its
 /// WebSocket address, `metrics` where its `/metrics` is).
 pub async fn run(
     pid: u32,
     ws: SocketAddr,
     publisher: &Publisher,
-    subscribe: &str,
+    subscribes: &[String],
     plan: Plan,
     first_number: u64,
 ) -> Result<Figures> {
@@ -264,6 +299,7 @@ pub async fn run(
     let mut figures = Figures {
         n: plan.n,
         expected: (plan.n * plan.events) as u64,
+        documents: subscribes.len(),
         ..Figures::default()
     };
     let open_before = procs::metric(&http, metrics, "premiere_subscriptions_open").await?;
@@ -280,14 +316,17 @@ pub async fn run(
         stop: CancellationToken::new(),
         gate: Semaphore::new(CONNECTING),
     });
-    let subscribe = Utf8Bytes::from(subscribe.to_string());
+    let subscribes: Vec<Utf8Bytes> = subscribes
+        .iter()
+        .map(|s| Utf8Bytes::from(s.clone()))
+        .collect();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(plan.n);
     for i in 0..plan.n {
         tasks.push(tokio::spawn(client(
             i,
             ws,
-            subscribe.clone(),
+            subscribes[i % subscribes.len()].clone(),
             shared.clone(),
             plan.events,
         )));
@@ -358,6 +397,7 @@ pub async fn run(
         (rss_connected as f64 - figures.rss_before_kib as f64) * 1024.0 / plan.n as f64;
 
     let sql_before = procs::metric(&http, metrics, "premiere_sql_statements_total").await?;
+    let cpu_before = procs::cpu_secs(pid)?;
     let mut sent_at = Vec::with_capacity(plan.events);
     let mut rtts = Vec::with_capacity(plan.events);
     let first_tick = tokio::time::Instant::now();
@@ -375,6 +415,7 @@ pub async fn run(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let sql_after = procs::metric(&http, metrics, "premiere_sql_statements_total").await?;
+    figures.cpu_secs = procs::cpu_secs(pid)? - cpu_before;
     figures.sql_per_event = (sql_after - sql_before) / plan.events as f64;
     shared.stop.cancel();
 

@@ -69,7 +69,7 @@ struct RunArgs {
     /// Use this server binary instead of building target/release/premiere.
     #[arg(long)]
     server_bin: Option<PathBuf>,
-    /// Fan-out sizes, comma-separated [default: 1000,10000,50000; smoke: 50].
+    /// Fan-out sizes, comma-separated [default: 1000,10000,19000; smoke: 50].
     #[arg(long, value_delimiter = ',')]
     fanout: Option<Vec<usize>>,
     /// Seconds per nested-query phase [default: 10; smoke: 1].
@@ -88,6 +88,12 @@ struct RunArgs {
     skip_nested: bool,
     #[arg(long)]
     skip_fanout: bool,
+    /// Subscribers of the mixed fan-out case [default: 10000; smoke: 50; 0: skip].
+    #[arg(long)]
+    mixed: Option<usize>,
+    /// Distinct subscription documents of the mixed case [default: 100; smoke: 10].
+    #[arg(long)]
+    mixed_documents: Option<usize>,
     /// Exit with status 1 when a target is missed.
     #[arg(long)]
     check_targets: bool,
@@ -299,7 +305,7 @@ async fn run(args: RunArgs) -> Result<bool> {
         if smoke {
             vec![50]
         } else {
-            vec![1000, 10_000, 50_000]
+            vec![1000, 10_000, 19_000]
         }
     });
     let events = args.events.unwrap_or(if smoke { 3 } else { 20 });
@@ -401,7 +407,13 @@ async fn run(args: RunArgs) -> Result<bool> {
         }
 
         if !args.skip_fanout {
-            for (round, &n) in sizes.iter().enumerate() {
+            let mixed = args.mixed.unwrap_or(if smoke { 50 } else { 10_000 });
+            let documents = args.mixed_documents.unwrap_or(if smoke { 10 } else { 100 });
+            let mut rounds: Vec<(usize, usize)> = sizes.iter().map(|&n| (n, 1)).collect();
+            if mixed > 0 {
+                rounds.push((mixed, documents.max(1)));
+            }
+            for (round, &(n, documents)) in rounds.iter().enumerate() {
                 // Each side holds N sockets (plus a few): the server process and this one.
                 if n as u64 + 256 > nofile {
                     report.skipped.push(format!(
@@ -417,7 +429,7 @@ async fn run(args: RunArgs) -> Result<bool> {
                     drain: if smoke { Duration::from_secs(5) } else { Duration::from_secs(15) },
                     settle: if smoke { Duration::from_millis(200) } else { Duration::from_secs(2) },
                 };
-                eprintln!("fan-out N = {n}: premiere…");
+                eprintln!("fan-out N = {n} over {documents} documents: premiere…");
                 let mut server = start_server(&bin, dir.path(), &url, &format!("premiere-fanout-{n}"), pool, &[]).await?;
                 let found = graphql(
                     server.addr,
@@ -434,7 +446,11 @@ async fn run(args: RunArgs) -> Result<bool> {
                     series: series.clone(),
                 };
                 let first_number = 1000 * (round as u64 + 1);
-                let subscribe = fanout::subscribe_message(&series);
+                let subscribe = if documents == 1 {
+                    vec![fanout::subscribe_message(&series)]
+                } else {
+                    fanout::mixed_messages(&series, documents)
+                };
                 let premiere = fanout::run(server.pid, server.addr, &publisher, &subscribe, plan, first_number).await;
                 server.check_alive()?;
                 server.stop().await;

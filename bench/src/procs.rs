@@ -36,6 +36,25 @@ pub fn rss_kib(pid: u32) -> Result<u64> {
         .context("no Rss line in smaps_rollup")
 }
 
+/// CPU time (user + system) a process has used so far, in seconds, from fields 14
+/// and 15 of `/proc/PID/stat` (in clock ticks of 1/100 s: `getconf CLK_TCK` is 100
+/// on Linux, whatever the kernel's HZ).
+pub fn cpu_secs(pid: u32) -> Result<f64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("reading /proc/{pid}/stat"))?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let rest = text.rsplit_once(')').context("no ')' in /proc/PID/stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // `rest` starts at field 3 (state): utime is field 14, stime field 15.
+    let ticks = |i: usize| -> Result<f64> {
+        Ok(fields
+            .get(i - 3)
+            .context("short /proc/PID/stat")?
+            .parse::<f64>()?)
+    };
+    Ok((ticks(14)? + ticks(15)?) / 100.0)
+}
+
 /// A running child server, killed when dropped.
 pub struct Proc {
     pub name: String,

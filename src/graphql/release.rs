@@ -14,6 +14,7 @@ use super::interview::Interview;
 use super::series::Series;
 use super::state;
 use crate::error::Error;
+use crate::fanout;
 use crate::releases::release_log::{self, EventKind, Release};
 use crate::releases::stream;
 use crate::AppState;
@@ -130,10 +131,27 @@ impl ReleaseSubscription {
         // Over WebSocket, a connection has a fixed number of subscription slots.
         let slot = super::limits::SubscriptionSlots::acquire(ctx)?;
         let filter = filter.unwrap_or_default().parse()?;
+        // A group's execution for one event (`fanout`): that event, if it matches.
+        if let Some(event) = ctx.data_opt::<fanout::Event>() {
+            let item = event.take().and_then(|item| match item {
+                Ok(release) if !filter.matches(&release) => None,
+                item => Some(item.map(ReleaseEvent).map_err(Into::into)),
+            });
+            return Ok(futures_util::stream::iter(item).left_stream());
+        }
         let mut after = match after {
             Some(after) => Some(log_cursor(&state, "after", &after).await?),
             None => None,
         };
+        // A subscription start over WebSocket: the member of a group (`fanout`).
+        if let Some(probe) = ctx.data_opt::<fanout::Probe>() {
+            probe.record(fanout::Joined {
+                filter,
+                after,
+                slot,
+            });
+            return Ok(futures_util::stream::iter(None).left_stream());
+        }
         // Over SSE: resume after `Last-Event-ID` (or `after`, whichever is later), and
         // tell the transport where the stream starts, so that a client that reconnects
         // before any event misses nothing either.
@@ -158,14 +176,16 @@ impl ReleaseSubscription {
         let metrics = state.metrics.clone();
         metrics.subscription_opened();
         let guard = SubscriptionGuard(metrics.clone());
-        Ok(alerts.map(move |item| {
-            let _alive = (&guard, &slot);
-            metrics.event_delivered();
-            if let (Some(recorder), Ok(release)) = (&recorder, &item) {
-                recorder.store(release.event.id, std::sync::atomic::Ordering::SeqCst);
-            }
-            item.map(ReleaseEvent).map_err(Into::into)
-        }))
+        Ok(alerts
+            .map(move |item| {
+                let _alive = (&guard, &slot);
+                metrics.event_delivered();
+                if let (Some(recorder), Ok(release)) = (&recorder, &item) {
+                    recorder.store(release.event.id, std::sync::atomic::Ordering::SeqCst);
+                }
+                item.map(ReleaseEvent).map_err(Into::into)
+            })
+            .right_stream())
     }
 }
 

@@ -25,5 +25,7 @@ pub mod sse;
 pub mod streaming;
 pub mod websocket;
 pub mod write_timeout;
+mod ws_connection;
+mod ws_session;
 
 pub use router::router;

@@ -2,6 +2,7 @@
 
 pub mod common;
 mod fanout;
+mod groups;
 mod history;
 mod peers;
 mod publish;
