@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use entity::credit;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::embargo::Viewer;
 use super::paging::{self, Key, Page, PageArgs};
@@ -141,7 +141,7 @@ pub async fn add(writer: &Writer, input: NewCredit) -> Result<credit::Model> {
         ));
     }
     let at = txn.now();
-    let model = credit::ActiveModel {
+    let row = credit::ActiveModel {
         installment_id: Set(input.installment_id),
         person_id: Set(input.person_id),
         role: Set(input.role),
@@ -152,11 +152,8 @@ pub async fn add(writer: &Writer, input: NewCredit) -> Result<credit::Model> {
         created_at: Set(at),
         updated_at: Set(at),
         ..Default::default()
-    }
-    .insert(&*txn)
-    .await?;
-    txn.commit().await?;
-    Ok(model)
+    };
+    txn.insert_and_commit(row).await
 }
 
 pub async fn remove(writer: &Writer, id: i64) -> Result<()> {

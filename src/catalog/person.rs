@@ -82,7 +82,7 @@ pub async fn create(writer: &Writer, input: NewPerson) -> Result<person::Model> 
     let bio = validate::optional_text("input.bio", input.bio, validate::MAX_TEXT)?;
     let txn = writer.begin().await?;
     let at = txn.now();
-    let model = person::ActiveModel {
+    let row = person::ActiveModel {
         name_key: Set(fold(&name)),
         name: Set(name),
         known_for: Set(encode_list(&known_for)),
@@ -90,11 +90,8 @@ pub async fn create(writer: &Writer, input: NewPerson) -> Result<person::Model> 
         created_at: Set(at),
         updated_at: Set(at),
         ..Default::default()
-    }
-    .insert(&*txn)
-    .await?;
-    txn.commit().await?;
-    Ok(model)
+    };
+    txn.insert_and_commit(row).await
 }
 
 pub async fn update(writer: &Writer, id: i64, changes: PersonChanges) -> Result<person::Model> {

@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use entity::release_event::EventKind;
-use sea_orm::DatabaseTransaction;
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+};
 
 use crate::clock::Clock;
 use crate::db::{Db, WriteTxn};
@@ -130,6 +132,17 @@ impl Transaction {
         // visible.
         self.outbox.committed(&self.events);
         Ok(())
+    }
+
+    /// Inserts `row` and commits: the end of a write that creates one row.
+    pub async fn insert_and_commit<A>(self, row: A) -> Result<<A::Entity as EntityTrait>::Model>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+    {
+        let model = row.insert(&*self.txn).await?;
+        self.commit().await?;
+        Ok(model)
     }
 }
 

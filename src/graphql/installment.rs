@@ -4,11 +4,11 @@ use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::installment as model;
 
-use super::credit::Credit;
+use super::credit::{self, Credit};
 use super::guard::{viewer, AdminGuard};
 use super::ids::{self, Kind};
-use super::interview::Interview;
-use super::loaders::{CountKey, CountOf, CreditsOf, InterviewsOf, Loaders, Parent, SeriesId};
+use super::interview::{self, Interview};
+use super::loaders::{InstallmentId, Loaders, Parent, SeriesId};
 use super::paging::{self, CountedConnection, TotalCount};
 use super::series::Series;
 use super::state;
@@ -76,26 +76,7 @@ impl Installment {
         role: Option<CreditRole>,
     ) -> Result<CountedConnection<Credit>> {
         let args = paging::args(ctx, first, after, last, before)?;
-        let (parent, viewer) = (Parent::Installment(self.0.id), viewer(ctx));
-        let page = ctx
-            .data_unchecked::<Loaders>()
-            .load_one(CreditsOf {
-                parent,
-                role,
-                args,
-                viewer,
-            })
-            .await?
-            .unwrap_or_default();
-        let total = TotalCount::Nested(CountKey {
-            of: CountOf::Credits {
-                of_installment: true,
-                role,
-            },
-            parent: self.0.id,
-            viewer,
-        });
-        Ok(paging::connection(page, total, Credit))
+        credit::connection_of(ctx, Parent::Installment(self.0.id), role, args).await
     }
 
     async fn interviews(
@@ -107,24 +88,7 @@ impl Installment {
         before: Option<String>,
     ) -> Result<CountedConnection<Interview>> {
         let args = paging::args(ctx, first, after, last, before)?;
-        let (parent, viewer) = (Parent::Installment(self.0.id), viewer(ctx));
-        let page = ctx
-            .data_unchecked::<Loaders>()
-            .load_one(InterviewsOf {
-                parent,
-                args,
-                viewer,
-            })
-            .await?
-            .unwrap_or_default();
-        let total = TotalCount::Nested(CountKey {
-            of: CountOf::Interviews {
-                of_installment: true,
-            },
-            parent: self.0.id,
-            viewer,
-        });
-        Ok(paging::connection(page, total, Interview))
+        interview::connection_of(ctx, Parent::Installment(self.0.id), args).await
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
@@ -134,6 +98,18 @@ impl Installment {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+}
+
+/// The installment a credit or an interview (`what`) belongs to, as the viewer sees it.
+pub(super) async fn owner(ctx: &Context<'_>, id: i64, what: &str) -> Result<Installment> {
+    ctx.data_unchecked::<Loaders>()
+        .load_one(InstallmentId {
+            id,
+            viewer: viewer(ctx),
+        })
+        .await?
+        .map(Installment)
+        .ok_or_else(|| Error::internal(format!("{what} without its installment")).into())
 }
 
 #[derive(InputObject)]

@@ -6,12 +6,13 @@ use entity::interview as model;
 
 use super::guard::{viewer, AdminGuard};
 use super::ids::{self, Kind};
-use super::installment::Installment;
-use super::loaders::{InstallmentId, Loaders, ParticipantsOf};
+use super::installment::{self, Installment};
+use super::loaders::{CountKey, CountOf, InterviewsOf, Loaders, Parent, ParticipantsOf};
+use super::paging::{self, CountedConnection, TotalCount};
 use super::person::Person;
 use super::state;
 use crate::catalog;
-use crate::error::Error;
+use crate::catalog::paging::PageArgs;
 
 pub struct Interview(pub model::Model);
 
@@ -22,14 +23,7 @@ impl Interview {
     }
 
     async fn installment(&self, ctx: &Context<'_>) -> Result<Installment> {
-        ctx.data_unchecked::<Loaders>()
-            .load_one(InstallmentId {
-                id: self.0.installment_id,
-                viewer: viewer(ctx),
-            })
-            .await?
-            .map(Installment)
-            .ok_or_else(|| Error::internal("interview without its installment").into())
+        installment::owner(ctx, self.0.installment_id, "interview").await
     }
 
     async fn outlet(&self) -> &str {
@@ -62,6 +56,31 @@ impl Interview {
             .map(Person)
             .collect())
     }
+}
+
+/// The `interviews` connection of an installment or a person, with its `totalCount`.
+pub(super) async fn connection_of(
+    ctx: &Context<'_>,
+    parent: Parent,
+    args: PageArgs,
+) -> Result<CountedConnection<Interview>> {
+    let viewer = viewer(ctx);
+    let page = ctx
+        .data_unchecked::<Loaders>()
+        .load_one(InterviewsOf {
+            parent,
+            args,
+            viewer,
+        })
+        .await?
+        .unwrap_or_default();
+    let (of_installment, id) = parent.split();
+    let total = TotalCount::Nested(CountKey {
+        of: CountOf::Interviews { of_installment },
+        parent: id,
+        viewer,
+    });
+    Ok(paging::connection(page, total, Interview))
 }
 
 #[derive(InputObject)]

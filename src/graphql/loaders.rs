@@ -182,7 +182,7 @@ pub enum Parent {
 }
 
 impl Parent {
-    fn split(self) -> (bool, i64) {
+    pub(super) fn split(self) -> (bool, i64) {
         match self {
             Parent::Installment(id) => (true, id),
             Parent::Person(id) => (false, id),

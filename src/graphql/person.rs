@@ -3,11 +3,11 @@
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use entity::person as model;
 
-use super::credit::Credit;
-use super::guard::{viewer, AdminGuard};
+use super::credit::{self, Credit};
+use super::guard::AdminGuard;
 use super::ids::{self, Kind};
-use super::interview::Interview;
-use super::loaders::{CountKey, CountOf, CreditsOf, InterviewsOf, Loaders, Parent};
+use super::interview::{self, Interview};
+use super::loaders::Parent;
 use super::paging::{self, CountedConnection, TotalCount};
 use super::state;
 use crate::catalog::{self, decode_list};
@@ -43,26 +43,8 @@ impl Person {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<CountedConnection<Credit>> {
-        let (args, viewer) = (paging::args(ctx, first, after, last, before)?, viewer(ctx));
-        let page = ctx
-            .data_unchecked::<Loaders>()
-            .load_one(CreditsOf {
-                parent: Parent::Person(self.0.id),
-                role: None,
-                args,
-                viewer,
-            })
-            .await?
-            .unwrap_or_default();
-        let total = TotalCount::Nested(CountKey {
-            of: CountOf::Credits {
-                of_installment: false,
-                role: None,
-            },
-            parent: self.0.id,
-            viewer,
-        });
-        Ok(paging::connection(page, total, Credit))
+        let args = paging::args(ctx, first, after, last, before)?;
+        credit::connection_of(ctx, Parent::Person(self.0.id), None, args).await
     }
 
     /// The interviews the person took part in. Without an admin credential, only those
@@ -75,24 +57,8 @@ impl Person {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<CountedConnection<Interview>> {
-        let (args, viewer) = (paging::args(ctx, first, after, last, before)?, viewer(ctx));
-        let page = ctx
-            .data_unchecked::<Loaders>()
-            .load_one(InterviewsOf {
-                parent: Parent::Person(self.0.id),
-                args,
-                viewer,
-            })
-            .await?
-            .unwrap_or_default();
-        let total = TotalCount::Nested(CountKey {
-            of: CountOf::Interviews {
-                of_installment: false,
-            },
-            parent: self.0.id,
-            viewer,
-        });
-        Ok(paging::connection(page, total, Interview))
+        let args = paging::args(ctx, first, after, last, before)?;
+        interview::connection_of(ctx, Parent::Person(self.0.id), args).await
     }
 }
 

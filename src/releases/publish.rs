@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use entity::installment;
 use entity::release_event::EventKind;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, UpdateMany,
+};
 
 use crate::catalog::publication::Publication;
 use crate::catalog::write::{Event, Transaction, Writer};
@@ -28,7 +30,7 @@ pub async fn publish(
     let moment = txn.now();
     match Publication::decide(true, at, moment) {
         Publication::Scheduled(at) => {
-            installment::Entity::update_many()
+            let change = installment::Entity::update_many()
                 .col_expr(
                     installment::Column::Status,
                     Expr::value(InstallmentStatus::Scheduled),
@@ -36,13 +38,8 @@ pub async fn publish(
                 .col_expr(installment::Column::ReleaseAt, Expr::value(at))
                 .col_expr(installment::Column::UpdatedAt, Expr::value(moment))
                 .filter(installment::Column::Id.eq(id))
-                .filter(installment::Column::Status.ne(InstallmentStatus::Published))
-                .exec(&*txn)
-                .await?;
-            let model = reread(&*txn, id).await?;
-            txn.queue(Event::ScheduleChanged);
-            txn.commit().await?;
-            Ok(model)
+                .filter(installment::Column::Status.ne(InstallmentStatus::Published));
+            commit_schedule_change(txn, id, change).await
         }
         Publication::Now => {
             let release_at = Publication::release_time(current.release_at, moment);
@@ -56,7 +53,7 @@ pub async fn publish(
 
 /// Returns a SCHEDULED installment to DRAFT; a DRAFT one is returned unchanged.
 pub async fn unschedule(writer: &Writer, id: i64) -> Result<installment::Model> {
-    let mut txn = writer.begin().await?;
+    let txn = writer.begin().await?;
     let current = reread(&*txn, id).await?;
     match current.status {
         InstallmentStatus::Draft => Ok(current),
@@ -64,22 +61,31 @@ pub async fn unschedule(writer: &Writer, id: i64) -> Result<installment::Model> 
             "the installment is already published".into(),
         )),
         InstallmentStatus::Scheduled => {
-            installment::Entity::update_many()
+            let change = installment::Entity::update_many()
                 .col_expr(
                     installment::Column::Status,
                     Expr::value(InstallmentStatus::Draft),
                 )
                 .col_expr(installment::Column::UpdatedAt, Expr::value(txn.now()))
                 .filter(installment::Column::Id.eq(id))
-                .filter(installment::Column::Status.eq(InstallmentStatus::Scheduled))
-                .exec(&*txn)
-                .await?;
-            let model = reread(&*txn, id).await?;
-            txn.queue(Event::ScheduleChanged);
-            txn.commit().await?;
-            Ok(model)
+                .filter(installment::Column::Status.eq(InstallmentStatus::Scheduled));
+            commit_schedule_change(txn, id, change).await
         }
     }
+}
+
+/// Runs `change` (an update of installment `id`'s schedule), then commits it with its
+/// `ScheduleChanged` event and returns the installment as it now is.
+async fn commit_schedule_change(
+    mut txn: Transaction,
+    id: i64,
+    change: UpdateMany<installment::Entity>,
+) -> Result<installment::Model> {
+    change.exec(&*txn).await?;
+    let model = reread(&*txn, id).await?;
+    txn.queue(Event::ScheduleChanged);
+    txn.commit().await?;
+    Ok(model)
 }
 
 async fn reread(db: &impl ConnectionTrait, id: i64) -> Result<installment::Model> {
