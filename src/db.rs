@@ -12,7 +12,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::Connection;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, TransactionTrait,
+    DatabaseTransaction, Statement, TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -77,6 +77,8 @@ impl Db {
         let counter = statements.clone();
         conn.set_metric_callback(move |_info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            // The callback runs on the task that ran the statement.
+            let _ = TALLY.try_with(|tally| tally.fetch_add(1, Ordering::Relaxed));
         });
         migrate(&conn).await?;
         let write_lock = match conn.get_database_backend() {
@@ -115,23 +117,51 @@ impl Db {
 
     /// Begins a write transaction. Dropping it without `commit` rolls it back.
     pub async fn begin_write(&self) -> Result<WriteTxn> {
+        let first = self
+            .write_lock
+            .is_some()
+            .then(|| Statement::from_string(DatabaseBackend::Sqlite, SQLITE_TAKE_WRITE_LOCK));
+        self.begin_locked(first).await
+    }
+
+    /// Begins a write transaction whose first statement is `first`, a write the
+    /// transaction owes anyway: on SQLite it takes the write lock in place of the
+    /// write that changes nothing of [`Db::begin_write`], one statement fewer.
+    pub async fn begin_write_with(&self, first: Statement) -> Result<WriteTxn> {
+        self.begin_locked(Some(first)).await
+    }
+
+    async fn begin_locked(&self, first: Option<Statement>) -> Result<WriteTxn> {
         let guard = match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
         let txn = self.conn.begin().await?;
-        if guard.is_some() {
+        if let Some(first) = first {
             // SQLite: take the database's write lock now, as `BEGIN IMMEDIATE` would
             // (sea-orm only says `BEGIN`). A deferred transaction that reads and then
             // writes is refused as busy at once, whatever the busy timeout, when
             // another connection (a second process or pool on the file) committed in
             // between; one that holds the lock from its start never is, and waits for
             // it within the busy timeout instead. An UPDATE that matches no row takes
-            // the lock all the same.
-            txn.execute_unprepared(SQLITE_TAKE_WRITE_LOCK).await?;
+            // the lock all the same. Run as a counted statement (`execute`, not
+            // `execute_unprepared`, which sea-orm does not count).
+            txn.execute(first).await?;
         }
         Ok(WriteTxn { txn, _guard: guard })
     }
+}
+
+tokio::task_local! {
+    /// The tally of the statements run by the current task's scope (see [`tallied`]).
+    static TALLY: Arc<AtomicU64>;
+}
+
+/// Runs `fut`, counting in `tally` (besides the process's count) every statement it
+/// runs on its own task: how the metrics tell apart the dispatcher's statements and
+/// the HTTP requests' from the rest. Tasks it spawns are not counted.
+pub async fn tallied<F: std::future::Future>(tally: Arc<AtomicU64>, fut: F) -> F::Output {
+    TALLY.scope(tally, fut).await
 }
 
 /// A write that changes nothing, on a table every migrated database has.

@@ -55,6 +55,12 @@ struct Handles {
     /// (set when it connects, before the application exists) and copied in on render.
     sql_statements_source: Arc<AtomicU64>,
     sql_statements: Counter,
+    /// The part of that count run by the dispatcher's reads and by HTTP requests'
+    /// handlers (tallied by `crate::db::tallied`), copied in on render.
+    dispatcher_statements_source: Arc<AtomicU64>,
+    dispatcher_statements: Counter,
+    request_statements_source: Arc<AtomicU64>,
+    request_statements: Counter,
     /// GraphQL requests by operation (row, without `Batch`) and outcome (column).
     requests: [[Counter; 3]; 4],
     /// Latency of GraphQL HTTP requests by operation.
@@ -107,6 +113,10 @@ impl Metrics {
             prometheus: recorder.handle(),
             sql_statements_source: source,
             sql_statements: counter!("premiere_sql_statements_total"),
+            dispatcher_statements_source: Arc::default(),
+            dispatcher_statements: counter!("premiere_sql_statements_dispatcher_total"),
+            request_statements_source: Arc::default(),
+            request_statements: counter!("premiere_sql_statements_requests_total"),
             requests: COUNTED.map(|op| {
                 Outcome::ALL.map(|outcome| {
                     counter!(REQUESTS, "operation" => op.label(), "outcome" => outcome.label())
@@ -230,11 +240,25 @@ impl Metrics {
         self.0.limits_refused[limit as usize].increment(1);
     }
 
+    /// Where the dispatcher's statements are tallied (`crate::db::tallied`).
+    pub fn dispatcher_statements(&self) -> Arc<AtomicU64> {
+        self.0.dispatcher_statements_source.clone()
+    }
+
+    /// Where the statements of HTTP requests' handlers are tallied.
+    pub fn request_statements(&self) -> Arc<AtomicU64> {
+        self.0.request_statements_source.clone()
+    }
+
     /// The Prometheus text exposition of every counter.
     pub fn render(&self) -> String {
         let h = &self.0;
         h.sql_statements
             .absolute(h.sql_statements_source.load(Ordering::Relaxed));
+        h.dispatcher_statements
+            .absolute(h.dispatcher_statements_source.load(Ordering::Relaxed));
+        h.request_statements
+            .absolute(h.request_statements_source.load(Ordering::Relaxed));
         h.prometheus.render()
     }
 }
@@ -244,6 +268,15 @@ fn describe() {
     describe_counter!(
         "premiere_sql_statements_total",
         "SQL statements run by this process."
+    );
+    describe_counter!(
+        "premiere_sql_statements_dispatcher_total",
+        "Of the SQL statements, those of the release dispatcher's reads of the log."
+    );
+    describe_counter!(
+        "premiere_sql_statements_requests_total",
+        "Of the SQL statements, those run by HTTP request handlers before they answer \
+         (not by WebSocket sessions or streams)."
     );
     describe_counter!(
         "premiere_release_events_dispatched_total",

@@ -102,7 +102,11 @@ pub struct Figures {
     pub rss_per_subscriber: f64,
     /// Bytes per connection that has only been acknowledged (no subscription yet).
     pub rss_per_connection: f64,
+    /// SQL statements per event in all, then the publishing mutation's share and the
+    /// dispatcher's (the rest is background: idle checks, webhook leases).
     pub sql_per_event: f64,
+    pub sql_mutation_per_event: f64,
+    pub sql_dispatcher_per_event: f64,
     /// Server CPU time (user + system) over the publishing phase, seconds.
     pub cpu_secs: f64,
     /// Distinct subscription documents among the clients.
@@ -396,7 +400,7 @@ pub async fn run(
     figures.rss_per_connection =
         (rss_connected as f64 - figures.rss_before_kib as f64) * 1024.0 / plan.n as f64;
 
-    let sql_before = procs::metric(&http, metrics, "premiere_sql_statements_total").await?;
+    let sql_before = procs::sql_statements(&http, metrics).await?;
     let cpu_before = procs::cpu_secs(pid)?;
     let mut sent_at = Vec::with_capacity(plan.events);
     let mut rtts = Vec::with_capacity(plan.events);
@@ -414,9 +418,13 @@ pub async fn run(
     {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let sql_after = procs::metric(&http, metrics, "premiere_sql_statements_total").await?;
+    let sql_after = procs::sql_statements(&http, metrics).await?;
     figures.cpu_secs = procs::cpu_secs(pid)? - cpu_before;
-    figures.sql_per_event = (sql_after - sql_before) / plan.events as f64;
+    let [total, mutation, dispatcher] =
+        [0, 1, 2].map(|i| (sql_after[i] - sql_before[i]) / plan.events as f64);
+    figures.sql_per_event = total;
+    figures.sql_mutation_per_event = mutation;
+    figures.sql_dispatcher_per_event = dispatcher;
     shared.stop.cancel();
 
     let mut latencies = Vec::with_capacity(figures.expected as usize);

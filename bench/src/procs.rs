@@ -171,6 +171,21 @@ pub async fn metric(client: &reqwest::Client, addr: SocketAddr, name: &str) -> R
         .with_context(|| format!("metric {name} missing at {addr}"))
 }
 
+/// The server's SQL statement counts: everything, the HTTP handlers' (the publishing
+/// mutations'), the release dispatcher's. A server that does not tell the shares
+/// apart (the floors) gives NaN for them.
+pub async fn sql_statements(client: &reqwest::Client, addr: SocketAddr) -> Result<[f64; 3]> {
+    let total = metric(client, addr, "premiere_sql_statements_total").await?;
+    let mut shares = [f64::NAN; 2];
+    for (share, name) in shares.iter_mut().zip([
+        "premiere_sql_statements_requests_total",
+        "premiere_sql_statements_dispatcher_total",
+    ]) {
+        *share = metric(client, addr, name).await.unwrap_or(f64::NAN);
+    }
+    Ok([total, shares[0], shares[1]])
+}
+
 /// Polls `name` until it reaches `value` or `timeout` passes.
 pub async fn wait_metric(
     client: &reqwest::Client,

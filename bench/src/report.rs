@@ -49,6 +49,20 @@ pub struct Report {
     pub skipped: Vec<String>,
 }
 
+/// Statements per event, then by share when the server tells them apart: the
+/// publishing mutation's, the dispatcher's, and the background's (the rest).
+fn sql_shares(x: &fanout::Figures) -> String {
+    let (mutation, dispatcher) = (x.sql_mutation_per_event, x.sql_dispatcher_per_event);
+    if mutation.is_nan() || dispatcher.is_nan() {
+        return format!("{:.2}", x.sql_per_event);
+    }
+    let background = x.sql_per_event - mutation - dispatcher;
+    format!(
+        "{:.2} ({mutation:.2} + {dispatcher:.2} + {background:.2})",
+        x.sql_per_event
+    )
+}
+
 /// nproc, memory and CPU model.
 pub fn machine() -> String {
     let cores = std::thread::available_parallelism()
@@ -187,13 +201,13 @@ impl Report {
             );
             let _ = writeln!(
                 out,
-                "| N | documents | server | delivered / expected | p50 (ms) | p99 (ms) | max (ms) | memory / idle subscriber (of which connection) | SQL statements / event | CPU / event (ms) | CPU / delivered alert (µs) | connect (s) | frame (bytes) |\n|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                "| N | documents | server | delivered / expected | p50 (ms) | p99 (ms) | max (ms) | memory / idle subscriber (of which connection) | SQL statements / event (mutation + dispatcher + background) | CPU / event (ms) | CPU / delivered alert (µs) | connect (s) | frame (bytes) |\n|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
             );
             for (p, f) in &self.fanout {
                 for (name, x) in [("premiere", p), ("bare broadcast", f)] {
                     let _ = writeln!(
                         out,
-                        "| {} | {} | {name} | {} / {}{} | {:.2} | {:.2} | {:.2} | {} ({}) | {:.2} | {:.1} | {:.1} | {:.1} | {} |",
+                        "| {} | {} | {name} | {} / {}{} | {:.2} | {:.2} | {:.2} | {} ({}) | {} | {:.1} | {:.1} | {:.1} | {} |",
                         x.n,
                         x.documents,
                         x.delivered,
@@ -208,7 +222,7 @@ impl Report {
                         x.latency.max,
                         kib(x.rss_per_subscriber),
                         kib(x.rss_per_connection),
-                        x.sql_per_event,
+                        sql_shares(x),
                         x.cpu_secs * 1e3 / self.events.max(1) as f64,
                         x.cpu_secs * 1e6 / x.delivered.max(1) as f64,
                         x.connect_secs,
@@ -316,9 +330,32 @@ impl Report {
                 max - min <= SQL_SPREAD,
             ));
             out.push((
-                format!("SQL statements per event ≤ {SQL_PER_EVENT} (measured at most {max:.2})"),
+                format!(
+                    "SQL statements per event ≤ {SQL_PER_EVENT}, everything the server ran \
+                     during the publishing phase (measured at most {max:.2})"
+                ),
                 max <= SQL_PER_EVENT + 0.05,
             ));
+            // The same target on the event's own statements, the publishing mutation's
+            // (its HTTP handler's) and the dispatcher's, without the background (webhook
+            // lease rounds, idle checks) that runs whatever the events.
+            let shares =
+                |p: &fanout::Figures| p.sql_mutation_per_event + p.sql_dispatcher_per_event;
+            if let Some(p) = self
+                .fanout
+                .iter()
+                .map(|(p, _)| p)
+                .max_by(|a, b| shares(a).total_cmp(&shares(b)))
+            {
+                out.push((
+                    format!(
+                        "SQL statements per event ≤ {SQL_PER_EVENT}, the mutation's and the dispatcher's \
+                         (measured at most {:.2} = {:.2} + {:.2})",
+                        shares(p), p.sql_mutation_per_event, p.sql_dispatcher_per_event
+                    ),
+                    shares(p) <= SQL_PER_EVENT + 0.05,
+                ));
+            }
         }
         out
     }

@@ -18,7 +18,14 @@ pub const CHANNEL: &str = "premiere_catalogue";
 
 /// Bumps the version in the caller's write transaction: one statement.
 pub async fn bump(txn: &impl ConnectionTrait) -> Result<()> {
-    let backend = txn.get_database_backend();
+    txn.execute(bump_statement(txn.get_database_backend()))
+        .await?;
+    Ok(())
+}
+
+/// The statement of [`bump`], for a write that runs it itself (on SQLite, as the
+/// statement that takes the write lock, see `catalog::write::Writer::begin`).
+pub fn bump_statement(backend: DatabaseBackend) -> Statement {
     let sql = match backend {
         DatabaseBackend::Postgres => format!(
             "WITH bumped AS (UPDATE catalogue_version SET version = version + 1 \
@@ -27,8 +34,7 @@ pub async fn bump(txn: &impl ConnectionTrait) -> Result<()> {
         ),
         _ => "UPDATE catalogue_version SET version = version + 1 WHERE id = 1".to_string(),
     };
-    txn.execute(Statement::from_string(backend, sql)).await?;
-    Ok(())
+    Statement::from_string(backend, sql)
 }
 
 /// The committed version: one statement.

@@ -3,9 +3,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::installment;
+use entity::{installment, series};
+use sea_orm::sea_query::{BinOper, Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, Set,
 };
 
 use entity::release_event::EventKind;
@@ -14,7 +16,7 @@ use super::embargo::Viewer;
 use super::paging::{self, Key, Page, PageArgs};
 use super::publication::Publication;
 use super::write::{Event, Writer};
-use super::{series, validate, InstallmentStatus};
+use super::{validate, InstallmentStatus};
 use crate::error::{Error, Result};
 
 pub const KEY: Key = Key {
@@ -197,38 +199,62 @@ pub async fn create(writer: &Writer, input: NewInstallment) -> Result<installmen
         .map(|n| validate::positive("input.episodeCount", n))
         .transpose()?;
     let mut txn = writer.begin().await?;
-    let series = series::get(&*txn, input.series_id)
-        .await?
-        .ok_or_else(|| Error::not_found("series", "input.seriesId"))?;
-    if by_number(&*txn, series.id, number).await?.is_some() {
-        return Err(duplicate(number));
-    }
     let at = txn.now();
     let publication = Publication::decide(input.publish, input.release_at, at);
     let published = publication == Publication::Now;
-    let model = installment::ActiveModel {
-        series_id: Set(series.id),
-        number: Set(number),
-        title: Set(title.unwrap_or_else(|| format!("{} #{number}", series.title))),
-        synopsis: Set(synopsis),
-        episode_count: Set(episode_count),
-        status: Set(publication.status()),
-        release_at: Set(if published {
-            Some(Publication::release_time(input.release_at, at))
-        } else {
-            input.release_at
-        }),
-        published_at: Set(published.then_some(at)),
-        created_at: Set(at),
-        updated_at: Set(at),
-        ..Default::default()
-    }
-    .insert(&*txn)
-    .await
-    .map_err(|e| match Error::from(e) {
-        Error::Conflict(_) => duplicate(number),
-        other => other,
-    })?;
+    let release_at = if published {
+        Some(Publication::release_time(input.release_at, at))
+    } else {
+        input.release_at
+    };
+    // One statement: the series is read by the insert itself (no row when it does not
+    // exist, so nothing is written), and the unique index on (series, number) is the
+    // duplicate check.
+    let title = match title {
+        Some(title) => Expr::val(title).into(),
+        None => Expr::col((series::Entity, series::Column::Title))
+            .binary(BinOper::Custom("||"), Expr::val(format!(" #{number}"))),
+    };
+    let source = Query::select()
+        .expr(Expr::col((series::Entity, series::Column::Id)))
+        .expr(Expr::val(number))
+        .expr(title)
+        .expr(Expr::val(synopsis))
+        .expr(Expr::val(episode_count))
+        .expr(Expr::val(publication.status()))
+        .expr(Expr::val(release_at))
+        .expr(Expr::val(published.then_some(at)))
+        .expr(Expr::val(at))
+        .expr(Expr::val(at))
+        .from(series::Entity)
+        .and_where(Expr::col((series::Entity, series::Column::Id)).eq(input.series_id))
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(installment::Entity)
+        .columns([
+            installment::Column::SeriesId,
+            installment::Column::Number,
+            installment::Column::Title,
+            installment::Column::Synopsis,
+            installment::Column::EpisodeCount,
+            installment::Column::Status,
+            installment::Column::ReleaseAt,
+            installment::Column::PublishedAt,
+            installment::Column::CreatedAt,
+            installment::Column::UpdatedAt,
+        ])
+        .select_from(source)
+        .map_err(Error::internal)?
+        .returning_all()
+        .to_owned();
+    let model = installment::Model::find_by_statement(txn.get_database_backend().build(&insert))
+        .one(&*txn)
+        .await
+        .map_err(|e| match Error::from(e) {
+            Error::Conflict(_) => duplicate(number),
+            other => other,
+        })?
+        .ok_or_else(|| Error::not_found("series", "input.seriesId"))?;
     match publication {
         Publication::Now => txn.queue(Event::release(EventKind::InstallmentPublished, &model, at)),
         Publication::Scheduled(_) => txn.queue(Event::ScheduleChanged),

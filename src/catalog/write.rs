@@ -8,7 +8,9 @@
 //!
 //! [`Transaction::commit`] is the single commit point of catalogue writes: the queued
 //! events are flushed through the outbox inside the transaction, the transaction
-//! commits, then the outbox is told it committed (in-process wake-ups). Writes that
+//! commits, then the outbox is told it committed (in-process wake-ups). The catalogue
+//! version is bumped inside every catalogue write: at commit on PostgreSQL, as the
+//! first statement (the one that takes the write lock) on SQLite. Writes that
 //! are not catalogue writes (webhook bookkeeping) use [`Db::begin_write`] directly.
 
 use std::ops::Deref;
@@ -17,7 +19,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use entity::release_event::EventKind;
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    ActiveModelBehavior, ActiveModelTrait, DatabaseBackend, DatabaseTransaction, EntityTrait,
+    IntoActiveModel,
 };
 
 use crate::clock::Clock;
@@ -92,8 +95,23 @@ impl Writer {
     /// Begins a catalogue write (serialised per process on SQLite). Dropping it
     /// without `commit` rolls it back, and its events with it.
     pub async fn begin(&self) -> Result<Transaction> {
+        // On SQLite the write lock is held from the first statement to the commit, so
+        // the catalogue version's bump, which the write owes anyway, is that first
+        // statement: it takes the lock (one statement fewer than a no-op write, then
+        // the bump at commit) and, in the same transaction, becomes visible exactly
+        // when the write does. On PostgreSQL the bump locks the version row until
+        // commit, so it stays at the commit, where concurrent writes queue on it only
+        // for their last statements.
+        let early_bump = self.db.backend() == DatabaseBackend::Sqlite;
+        let txn = if early_bump {
+            let bump = crate::cache::version::bump_statement(self.db.backend());
+            self.db.begin_write_with(bump).await?
+        } else {
+            self.db.begin_write().await?
+        };
         Ok(Transaction {
-            txn: self.db.begin_write().await?,
+            txn,
+            bumped: early_bump,
             events: Vec::new(),
             clock: self.clock.clone(),
             outbox: self.outbox.clone(),
@@ -104,6 +122,8 @@ impl Writer {
 /// One catalogue write in progress; reads and writes run on it through `Deref`.
 pub struct Transaction {
     txn: WriteTxn,
+    /// Whether the catalogue version was bumped at the start (see [`Writer::begin`]).
+    bumped: bool,
     events: Vec<Event>,
     clock: Clock,
     outbox: Arc<dyn Outbox>,
@@ -126,7 +146,9 @@ impl Transaction {
         // it or not at all: the outbox's rows and notifications, and the catalogue
         // version the response cache and ETags go by (crate::cache::version).
         self.outbox.flush(&self.txn, &self.events).await?;
-        crate::cache::version::bump(&*self.txn).await?;
+        if !self.bumped {
+            crate::cache::version::bump(&*self.txn).await?;
+        }
         self.txn.commit().await?;
         // After it: wake-ups of this process, which must not run before the rows are
         // visible.

@@ -106,7 +106,15 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         })
         // One line per request at debug level (`RUST_LOG=tower_http=debug`).
         .on_response(DefaultOnResponse::new().level(tracing::Level::DEBUG));
+    let tally = metrics.request_statements();
     let router = body_limit::layer(router.with_state(app), settings.max_body_bytes, metrics);
+    // The statements each handler runs until it answers, counted apart from the rest
+    // (the benchmark tells the publishing mutation's share from the dispatcher's).
+    let router = router.layer(axum::middleware::from_fn(
+        move |request: Request, next: axum::middleware::Next| {
+            crate::db::tallied(tally.clone(), next.run(request))
+        },
+    ));
     Ok(router
         .layer(cors(&settings.cors_origins)?)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

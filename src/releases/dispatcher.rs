@@ -11,7 +11,7 @@ use tokio_util::task::TaskTracker;
 
 use super::outbox::Wakeups;
 use super::release_log::{self, Filter, Release};
-use crate::db::Db;
+use crate::db::{tallied, Db};
 use crate::error::Result;
 use crate::metrics::Metrics;
 
@@ -70,6 +70,7 @@ impl Dispatcher {
     async fn dispatch(self, db: Db, wakeups: Wakeups, metrics: Metrics, idle_check: Duration) {
         let wakeup = wakeups.log();
         let everything = Filter::default();
+        let tally = metrics.dispatcher_statements();
         // After a failed read (the database went away), a wake-up abandons a read
         // still waiting for a connection and starts again: the listener's wake-up on
         // reconnecting means the database is back, while the pool may be sleeping
@@ -81,11 +82,13 @@ impl Dispatcher {
             notified.as_mut().enable();
             let result = if failing {
                 tokio::select! {
-                    result = read(&db, self.position(), &everything) => Some(result),
+                    result = tallied(tally.clone(), read(&db, self.position(), &everything)) => {
+                        Some(result)
+                    }
                     _ = &mut notified => None,
                 }
             } else {
-                Some(read(&db, self.position(), &everything).await)
+                Some(tallied(tally.clone(), read(&db, self.position(), &everything)).await)
             };
             let full;
             match result {
@@ -122,8 +125,7 @@ impl Dispatcher {
     }
 }
 
-/// Reads and loads one batch of the log after `position`.
+/// Reads one batch of the log after `position`, with what it refers to: one statement.
 pub async fn read(db: &Db, position: i64, filter: &Filter) -> Result<Vec<Arc<Release>>> {
-    let events = release_log::after(db.conn(), position, filter, BATCH).await?;
-    release_log::load(db.conn(), events).await
+    release_log::after(db.conn(), position, filter, BATCH).await
 }

@@ -1,13 +1,14 @@
 //! The release outbox: how the events of catalogue writes reach the release log and
 //! its readers. At commit (see `catalog::write`), each release event is appended to
 //! the log inside the transaction (under the append lock on PostgreSQL), and NOTIFY
-//! tells the other replicas, which PostgreSQL delivers exactly when the rows become
-//! visible; once committed, this process's dispatcher and scheduler are woken.
+//! (sent by the append's own statement) tells the other replicas, which PostgreSQL
+//! delivers exactly when the rows become visible; once committed, this process's
+//! dispatcher and scheduler are woken.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseTransaction, Statement};
 use tokio::sync::Notify;
 
 use super::release_log;
@@ -103,17 +104,11 @@ impl Outbox for ReleaseOutbox {
                 .await?;
             }
         }
-        if txn.get_database_backend() != DatabaseBackend::Postgres {
-            return Ok(());
-        }
-        let (appends, schedules) = effects(events);
-        if appends {
-            txn.execute_unprepared(&format!("NOTIFY {LOG_CHANNEL}"))
-                .await?;
-        }
-        if schedules {
-            txn.execute_unprepared(&format!("NOTIFY {SCHEDULE_CHANNEL}"))
-                .await?;
+        // The appends notify `LOG_CHANNEL` themselves, in their statement.
+        let backend = txn.get_database_backend();
+        if backend == DatabaseBackend::Postgres && effects(events).1 {
+            let notify = format!("NOTIFY {SCHEDULE_CHANNEL}");
+            txn.execute(Statement::from_string(backend, notify)).await?;
         }
         Ok(())
     }

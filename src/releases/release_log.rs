@@ -8,14 +8,15 @@ use chrono::{DateTime, Utc};
 use entity::{credit, installment, interview, release_event, series};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait,
+    QueryFilter, QuerySelect, Set, Statement,
 };
 
+use super::outbox::LOG_CHANNEL;
 use crate::catalog;
 use crate::catalog::embargo::Viewer;
 use crate::catalog::paging::{self, Key, Page, PageArgs};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub const KEY: Key = Key {
     table: "release_event",
@@ -23,6 +24,9 @@ pub const KEY: Key = Key {
 };
 
 pub use entity::release_event::EventKind;
+pub use joined::after;
+
+mod joined;
 
 /// Arbitrary but fixed key of the PostgreSQL advisory lock that orders appends.
 const APPEND_LOCK: i64 = 0x7072_656d_6965_7265;
@@ -37,27 +41,55 @@ pub struct Entry {
     pub at: DateTime<Utc>,
 }
 
-/// Appends an entry to the log inside `txn` (called by `releases::outbox` at commit).
+/// Appends an entry to the log inside `txn` (called by `releases::outbox` at commit):
+/// one statement.
 ///
-/// On PostgreSQL, appends are serialised by a transaction-scoped advisory lock, so
-/// that positions (from a sequence) follow commit order: a reader that sees position
-/// N has already been able to see every position below N.
+/// Appends are serialised so that positions follow commit order: a reader that sees
+/// position N has already been able to see every position below N. On SQLite by the
+/// write lock, which the transaction holds from its first statement. On PostgreSQL by
+/// a transaction-scoped advisory lock, taken in the same statement before the row (and
+/// its position, from a sequence) is made: the materialised lock is the row source of
+/// the insert. The statement also notifies the other replicas' listeners, which
+/// PostgreSQL delivers at commit (several appends in one transaction, one delivery).
 pub async fn append(txn: &DatabaseTransaction, entry: Entry) -> Result<i64> {
-    if txn.get_database_backend() == DatabaseBackend::Postgres {
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})"))
-            .await?;
+    if txn.get_database_backend() != DatabaseBackend::Postgres {
+        let row = release_event::ActiveModel {
+            kind: Set(entry.kind),
+            series_id: Set(entry.series_id),
+            installment_id: Set(entry.installment_id),
+            interview_id: Set(entry.interview_id),
+            occurred_at: Set(entry.at),
+            ..Default::default()
+        };
+        // `exec`, not `insert`: the position is the inserted row id, no re-read.
+        return Ok(release_event::Entity::insert(row)
+            .exec(txn)
+            .await?
+            .last_insert_id);
     }
-    let row = release_event::ActiveModel {
-        kind: Set(entry.kind),
-        series_id: Set(entry.series_id),
-        installment_id: Set(entry.installment_id),
-        interview_id: Set(entry.interview_id),
-        occurred_at: Set(entry.at),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    Ok(row.id)
+    let sql = format!(
+        "WITH append_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock({APPEND_LOCK})), \
+         appended AS (INSERT INTO release_event \
+         (kind, series_id, installment_id, interview_id, occurred_at) \
+         SELECT $1, $2, $3, $4, $5 FROM append_lock RETURNING id) \
+         SELECT id, pg_notify('{LOG_CHANNEL}', '') FROM appended"
+    );
+    let values: [sea_orm::Value; 5] = [
+        entry.kind.as_str().into(),
+        entry.series_id.into(),
+        entry.installment_id.into(),
+        entry.interview_id.into(),
+        entry.at.into(),
+    ];
+    let row = txn
+        .query_one(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?
+        .ok_or_else(|| Error::internal("the release log append returned no row"))?;
+    Ok(row.try_get::<i64>("", "id")?)
 }
 
 /// Narrows release events: every field given must match; a list matches any member.
@@ -70,16 +102,21 @@ pub struct Filter {
 
 impl Filter {
     fn select(&self) -> sea_orm::Select<release_event::Entity> {
-        let mut select = release_event::Entity::find();
+        release_event::Entity::find().filter(self.condition())
+    }
+
+    /// What `select` narrows by, for a statement that reads more than the log.
+    fn condition(&self) -> Condition {
+        let mut condition = Condition::all();
         if let Some(series_ids) = &self.series_ids {
-            select =
-                select.filter(release_event::Column::SeriesId.is_in(series_ids.iter().copied()));
+            condition =
+                condition.add(release_event::Column::SeriesId.is_in(series_ids.iter().copied()));
         }
         if let Some(kinds) = &self.kinds {
-            select = select.filter(release_event::Column::Kind.is_in(kinds.iter().copied()));
+            condition = condition.add(release_event::Column::Kind.is_in(kinds.iter().copied()));
         }
         if let Some(person_ids) = &self.person_ids {
-            select = select.filter(
+            condition = condition.add(
                 release_event::Column::InstallmentId.in_subquery(
                     Query::select()
                         .column(credit::Column::InstallmentId)
@@ -91,7 +128,7 @@ impl Filter {
                 ),
             );
         }
-        select
+        condition
     }
 
     /// The same test as the SQL of `select`, on an event already loaded.
@@ -128,7 +165,8 @@ impl Release {
     }
 }
 
-/// Loads what the events refer to: four statements whatever their number.
+/// Loads what the events of a page of the log refer to: four statements whatever
+/// their number (a read after a cursor is one, see [`after`]).
 ///
 /// The log only ever reports released installments (events are appended when an
 /// installment is published, and a published one stays so), so a release is the same
@@ -197,22 +235,6 @@ pub async fn load(
         }));
     }
     Ok(out)
-}
-
-/// Up to `limit` events after `position`, oldest first.
-pub async fn after(
-    db: &impl ConnectionTrait,
-    position: i64,
-    filter: &Filter,
-    limit: u64,
-) -> Result<Vec<release_event::Model>> {
-    Ok(filter
-        .select()
-        .filter(release_event::Column::Id.gt(position))
-        .order_by_asc(release_event::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?)
 }
 
 /// The number of events after `position` that match `filter`.

@@ -135,8 +135,9 @@ impl Deliverer {
         let position = *self.shared.positions.borrow();
         let refill = self.cache.is_empty() || self.cache_key.as_ref() != Some(&key);
         if refill {
-            let events = release_log::after(db, hook.cursor, &filter, BATCH).await?;
-            self.cache = release_log::load(db, events).await?.into();
+            self.cache = release_log::after(db, hook.cursor, &filter, BATCH)
+                .await?
+                .into();
             self.cache_key = Some(key);
         }
         // The backlog is counted again when the log grew (or the batch was re-read).
