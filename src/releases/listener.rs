@@ -58,7 +58,9 @@ pub async fn run(wakeups: Wakeups, url: String, metrics: Metrics, shutdown: Canc
                 Ok(Some(notification)) => {
                     if notification.channel() == SCHEDULE_CHANNEL {
                         wakeups.schedule_changed();
-                    } else {
+                    } else if notification.payload() != wakeups.origin() {
+                        // This process's own appends woke its dispatcher at commit
+                        // (its idle check covers a commit whose answer was lost).
                         wakeups.log_appended();
                     }
                 }

@@ -24,13 +24,33 @@ pub const SCHEDULE_CHANNEL: &str = "premiere_schedule";
 
 /// The wake-ups of one process: its dispatcher (the log grew) and its scheduler (a
 /// release time changed). Woken by commits here and by the PostgreSQL listener.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Wakeups {
     log: Arc<Notify>,
     schedule: Arc<Notify>,
+    /// This process's name in the payload of its log notifications (random: replicas
+    /// in containers share process ids), so that its listener can tell its own.
+    origin: Arc<str>,
+}
+
+impl Default for Wakeups {
+    fn default() -> Self {
+        Wakeups {
+            log: Arc::default(),
+            schedule: Arc::default(),
+            origin: format!("{:016x}", rand::random::<u64>()).into(),
+        }
+    }
 }
 
 impl Wakeups {
+    /// The payload of this process's `LOG_CHANNEL` notifications. Its listener skips
+    /// them: the commit already woke its dispatcher in-process, and a second wake-up
+    /// would cost the dispatcher a read that finds nothing.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
     /// Wakes the dispatcher.
     pub fn log_appended(&self) {
         self.log.notify_one();
@@ -93,6 +113,7 @@ impl Outbox for ReleaseOutbox {
             {
                 release_log::append(
                     txn,
+                    self.wakeups.origin(),
                     release_log::Entry {
                         kind,
                         series_id,

@@ -51,7 +51,9 @@ pub struct Entry {
 /// its position, from a sequence) is made: the materialised lock is the row source of
 /// the insert. The statement also notifies the other replicas' listeners, which
 /// PostgreSQL delivers at commit (several appends in one transaction, one delivery).
-pub async fn append(txn: &DatabaseTransaction, entry: Entry) -> Result<i64> {
+///
+/// `origin` is the notification's payload: the appending process's name.
+pub async fn append(txn: &DatabaseTransaction, origin: &str, entry: Entry) -> Result<i64> {
     if txn.get_database_backend() != DatabaseBackend::Postgres {
         let row = release_event::ActiveModel {
             kind: Set(entry.kind),
@@ -72,14 +74,15 @@ pub async fn append(txn: &DatabaseTransaction, entry: Entry) -> Result<i64> {
          appended AS (INSERT INTO release_event \
          (kind, series_id, installment_id, interview_id, occurred_at) \
          SELECT $1, $2, $3, $4, $5 FROM append_lock RETURNING id) \
-         SELECT id, pg_notify('{LOG_CHANNEL}', '') FROM appended"
+         SELECT id, pg_notify('{LOG_CHANNEL}', $6) FROM appended"
     );
-    let values: [sea_orm::Value; 5] = [
+    let values: [sea_orm::Value; 6] = [
         entry.kind.as_str().into(),
         entry.series_id.into(),
         entry.installment_id.into(),
         entry.interview_id.into(),
         entry.at.into(),
+        origin.into(),
     ];
     let row = txn
         .query_one(Statement::from_sql_and_values(
