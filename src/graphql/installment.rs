@@ -146,22 +146,9 @@ pub struct UpdateInstallmentInput {
     release_at: Option<DateTime<Utc>>,
 }
 
-impl From<UpdateInstallmentInput> for catalog::installment::InstallmentChanges {
-    fn from(input: UpdateInstallmentInput) -> Self {
-        let UpdateInstallmentInput {
-            title,
-            synopsis,
-            episode_count,
-            release_at,
-        } = input;
-        Self {
-            title,
-            synopsis,
-            episode_count,
-            release_at,
-        }
-    }
-}
+move_fields!(UpdateInstallmentInput => catalog::installment::InstallmentChanges {
+    title, synopsis, episode_count, release_at
+});
 
 #[derive(Default)]
 pub struct InstallmentQuery;

@@ -84,37 +84,9 @@ pub struct UpdatePersonInput {
     bio: Option<String>,
 }
 
-impl From<CreatePersonInput> for catalog::person::NewPerson {
-    fn from(
-        CreatePersonInput {
-            name,
-            known_for,
-            bio,
-        }: CreatePersonInput,
-    ) -> Self {
-        Self {
-            name,
-            known_for,
-            bio,
-        }
-    }
-}
+move_fields!(CreatePersonInput => catalog::person::NewPerson { name, known_for, bio });
 
-impl From<UpdatePersonInput> for catalog::person::PersonChanges {
-    fn from(
-        UpdatePersonInput {
-            name,
-            known_for,
-            bio,
-        }: UpdatePersonInput,
-    ) -> Self {
-        Self {
-            name,
-            known_for,
-            bio,
-        }
-    }
-}
+move_fields!(UpdatePersonInput => catalog::person::PersonChanges { name, known_for, bio });
 
 #[derive(Default)]
 pub struct PersonQuery;

@@ -108,45 +108,13 @@ pub struct UpdateSeriesInput {
     synopsis: Option<String>,
 }
 
-impl From<CreateSeriesInput> for catalog::series::NewSeries {
-    fn from(input: CreateSeriesInput) -> Self {
-        let CreateSeriesInput {
-            slug,
-            title,
-            original_title,
-            network,
-            genres,
-            synopsis,
-        } = input;
-        Self {
-            slug,
-            title,
-            original_title,
-            network,
-            genres,
-            synopsis,
-        }
-    }
-}
+move_fields!(CreateSeriesInput => catalog::series::NewSeries {
+    slug, title, original_title, network, genres, synopsis
+});
 
-impl From<UpdateSeriesInput> for catalog::series::SeriesChanges {
-    fn from(input: UpdateSeriesInput) -> Self {
-        let UpdateSeriesInput {
-            title,
-            original_title,
-            network,
-            genres,
-            synopsis,
-        } = input;
-        Self {
-            title,
-            original_title,
-            network,
-            genres,
-            synopsis,
-        }
-    }
-}
+move_fields!(UpdateSeriesInput => catalog::series::SeriesChanges {
+    title, original_title, network, genres, synopsis
+});
 
 #[derive(Default)]
 pub struct SeriesQuery;
