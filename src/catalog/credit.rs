@@ -1,12 +1,10 @@
 //! Credits: a person's part in an installment.
 
-use std::collections::HashMap;
-
 use entity::credit;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::embargo::Viewer;
-use super::paging::{self, Key, Page, PageArgs};
+use super::paging::{Key, Lists};
 use super::write::Writer;
 use super::{installment, person, validate, CreditRole};
 use crate::error::{Error, Result};
@@ -43,48 +41,10 @@ fn of_role(viewer: Viewer, role: Option<CreditRole>) -> sea_orm::Select<credit::
     }
 }
 
-/// The same page of the credits `viewer` sees of each installment (or, with `PERSON`,
-/// of each person).
-pub async fn of_parents(
-    db: &impl ConnectionTrait,
-    viewer: Viewer,
-    parent: Key,
-    parents: &[i64],
-    role: Option<CreditRole>,
-    args: &PageArgs,
-) -> Result<HashMap<i64, Page<credit::Model>>> {
-    paging::page_many(
-        db,
-        of_role(viewer, role),
-        parent,
-        parents,
-        KEY,
-        |m| m.id,
-        args,
-    )
-    .await
-}
-
-pub async fn count_of_parents(
-    db: &impl ConnectionTrait,
-    viewer: Viewer,
-    parent: Key,
-    parents: &[i64],
-    role: Option<CreditRole>,
-) -> Result<HashMap<i64, u64>> {
-    paging::count_many(db, of_role(viewer, role), parent, parents).await
-}
-
-/// The credit `id` if `viewer` sees it.
-pub async fn visible(
-    db: &impl ConnectionTrait,
-    viewer: Viewer,
-    id: i64,
-) -> Result<Option<credit::Model>> {
-    Ok(viewer
-        .credits(credit::Entity::find_by_id(id))
-        .one(db)
-        .await?)
+/// The lists of the credits `viewer` sees of each installment (or, with `PERSON`, of
+/// each person), of `role` when given.
+pub fn of_parents(viewer: Viewer, parent: Key, role: Option<CreditRole>) -> Lists<credit::Entity> {
+    Lists::new(of_role(viewer, role), parent, KEY, |m| m.id)
 }
 
 /// Any credit: for the operations that change it.

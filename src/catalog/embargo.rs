@@ -4,8 +4,11 @@
 //! with it, in the same statement, so that no list, count, filter, reference or
 //! batch can see past it.
 
-use entity::{credit, installment, interview};
-use sea_orm::{ColumnTrait, JoinType, QueryFilter, QuerySelect, RelationTrait, Select};
+use entity::{credit, installment, interview, person, series};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PrimaryKeyTrait, QueryFilter, QuerySelect,
+    RelationTrait, Select,
+};
 
 use super::InstallmentStatus;
 use crate::error::{Error, Result};
@@ -66,4 +69,74 @@ impl Viewer {
 
 fn released() -> sea_orm::sea_query::SimpleExpr {
     installment::Column::Status.eq(InstallmentStatus::Published)
+}
+
+/// A catalogue table: its id column, and which of its rows a viewer sees. Series and
+/// people are public; installments, credits and interviews are under the embargo.
+pub trait Table: EntityTrait<PrimaryKey: PrimaryKeyTrait<ValueType = i64>> {
+    const ID: Self::Column;
+
+    /// Narrows a select of this table to the rows `viewer` may see.
+    fn seen_by(viewer: Viewer, select: Select<Self>) -> Select<Self>;
+}
+
+impl Table for series::Entity {
+    const ID: series::Column = series::Column::Id;
+
+    fn seen_by(_: Viewer, select: Select<Self>) -> Select<Self> {
+        select
+    }
+}
+
+impl Table for person::Entity {
+    const ID: person::Column = person::Column::Id;
+
+    fn seen_by(_: Viewer, select: Select<Self>) -> Select<Self> {
+        select
+    }
+}
+
+impl Table for installment::Entity {
+    const ID: installment::Column = installment::Column::Id;
+
+    fn seen_by(viewer: Viewer, select: Select<Self>) -> Select<Self> {
+        viewer.installments(select)
+    }
+}
+
+impl Table for credit::Entity {
+    const ID: credit::Column = credit::Column::Id;
+
+    fn seen_by(viewer: Viewer, select: Select<Self>) -> Select<Self> {
+        viewer.credits(select)
+    }
+}
+
+impl Table for interview::Entity {
+    const ID: interview::Column = interview::Column::Id;
+
+    fn seen_by(viewer: Viewer, select: Select<Self>) -> Select<Self> {
+        viewer.interviews(select)
+    }
+}
+
+/// The rows of `ids` that `viewer` sees (the others are left out), in one statement.
+pub async fn by_ids<E: Table>(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    ids: &[i64],
+) -> Result<Vec<E::Model>> {
+    Ok(E::seen_by(viewer, E::find())
+        .filter(E::ID.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// The row `id` if `viewer` sees it.
+pub async fn visible<E: Table>(
+    db: &impl ConnectionTrait,
+    viewer: Viewer,
+    id: i64,
+) -> Result<Option<E::Model>> {
+    Ok(E::seen_by(viewer, E::find_by_id(id)).one(db).await?)
 }

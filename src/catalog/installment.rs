@@ -1,7 +1,5 @@
 //! Installments: lookups, listing, create (optionally published), update, delete.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use entity::{installment, series};
 use sea_orm::sea_query::{BinOper, Expr, Query};
@@ -13,7 +11,7 @@ use sea_orm::{
 use entity::release_event::EventKind;
 
 use super::embargo::Viewer;
-use super::paging::{self, Key, Page, PageArgs};
+use super::paging::{self, Key, Lists, Page, PageArgs};
 use super::publication::Publication;
 use super::write::{Event, Writer};
 use super::{validate, InstallmentStatus};
@@ -110,58 +108,12 @@ pub async fn count(db: &impl ConnectionTrait, viewer: Viewer, filter: &Filter) -
     Ok(filtered(viewer, filter)?.count(db).await?)
 }
 
-/// The same page of the installments `viewer` sees of each series, ordered by number.
-pub async fn of_series(
-    db: &impl ConnectionTrait,
-    viewer: Viewer,
-    series_ids: &[i64],
-    status: Option<InstallmentStatus>,
-    args: &PageArgs,
-) -> Result<HashMap<i64, Page<installment::Model>>> {
-    paging::page_many(
-        db,
-        of_status(viewer, status),
-        SERIES,
-        series_ids,
-        NUMBER_KEY,
-        |m| i64::from(m.number),
-        args,
-    )
-    .await
-}
-
-pub async fn count_of_series(
-    db: &impl ConnectionTrait,
-    viewer: Viewer,
-    series_ids: &[i64],
-    status: Option<InstallmentStatus>,
-) -> Result<HashMap<i64, u64>> {
-    paging::count_many(db, of_status(viewer, status), SERIES, series_ids).await
-}
-
-/// The installments of `ids` that `viewer` sees (the others are left out).
-pub async fn by_ids(
-    db: &impl ConnectionTrait,
-    viewer: Viewer,
-    ids: &[i64],
-) -> Result<Vec<installment::Model>> {
-    Ok(viewer
-        .installments(installment::Entity::find())
-        .filter(installment::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
-}
-
-/// The installment `id` if `viewer` sees it.
-pub async fn visible(
-    db: &impl ConnectionTrait,
-    viewer: Viewer,
-    id: i64,
-) -> Result<Option<installment::Model>> {
-    Ok(viewer
-        .installments(installment::Entity::find_by_id(id))
-        .one(db)
-        .await?)
+/// The lists of the installments `viewer` sees of each series, of `status` (any when
+/// `None`), ordered by number.
+pub fn of_series(viewer: Viewer, status: Option<InstallmentStatus>) -> Lists<installment::Entity> {
+    Lists::new(of_status(viewer, status), SERIES, NUMBER_KEY, |m| {
+        i64::from(m.number)
+    })
 }
 
 /// Any installment, whatever its status: for the operations that change it.

@@ -11,10 +11,10 @@ use sea_orm::{
 
 use entity::release_event::EventKind;
 
-use super::embargo::Viewer;
-use super::paging::{self, Key, Page, PageArgs};
+use super::embargo::{self, Viewer};
+use super::paging::{Key, Lists};
 use super::write::{Event, Writer};
-use super::{installment, person as people, validate, InstallmentStatus};
+use super::{installment, validate, InstallmentStatus};
 use crate::error::{Error, Result};
 
 pub const KEY: Key = Key {
@@ -53,59 +53,10 @@ fn base(viewer: Viewer, parent: Key) -> sea_orm::Select<interview::Entity> {
     }
 }
 
-/// The same page of the interviews `viewer` sees of each installment (`INSTALLMENT`)
-/// or person (`PARTICIPANT`).
-pub async fn of_parents(
-    db: &impl ConnectionTrait,
-    viewer: Viewer,
-    parent: Key,
-    parents: &[i64],
-    args: &PageArgs,
-) -> Result<HashMap<i64, Page<interview::Model>>> {
-    paging::page_many(
-        db,
-        base(viewer, parent),
-        parent,
-        parents,
-        KEY,
-        |m| m.id,
-        args,
-    )
-    .await
-}
-
-pub async fn count_of_parents(
-    db: &impl ConnectionTrait,
-    viewer: Viewer,
-    parent: Key,
-    parents: &[i64],
-) -> Result<HashMap<i64, u64>> {
-    paging::count_many(db, base(viewer, parent), parent, parents).await
-}
-
-/// The interviews of `ids` that `viewer` sees (the others are left out).
-pub async fn by_ids(
-    db: &impl ConnectionTrait,
-    viewer: Viewer,
-    ids: &[i64],
-) -> Result<Vec<interview::Model>> {
-    Ok(viewer
-        .interviews(interview::Entity::find())
-        .filter(interview::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
-}
-
-/// The interview `id` if `viewer` sees it.
-pub async fn visible(
-    db: &impl ConnectionTrait,
-    viewer: Viewer,
-    id: i64,
-) -> Result<Option<interview::Model>> {
-    Ok(viewer
-        .interviews(interview::Entity::find_by_id(id))
-        .one(db)
-        .await?)
+/// The lists of the interviews `viewer` sees of each installment (`INSTALLMENT`) or
+/// person (`PARTICIPANT`).
+pub fn of_parents(viewer: Viewer, parent: Key) -> Lists<interview::Entity> {
+    Lists::new(base(viewer, parent), parent, KEY, |m| m.id)
 }
 
 /// The participants of each interview, in the order they were added.
@@ -163,7 +114,7 @@ pub async fn create(writer: &Writer, input: NewInterview) -> Result<interview::M
     let target = installment::get(&*txn, input.installment_id)
         .await?
         .ok_or_else(|| Error::not_found("installment", "input.installmentId"))?;
-    let found = people::by_ids(&*txn, &participant_ids).await?;
+    let found = embargo::by_ids::<person::Entity>(&*txn, Viewer::Public, &participant_ids).await?;
     if let Some(missing) = participant_ids
         .iter()
         .find(|id| !found.iter().any(|p| p.id == **id))

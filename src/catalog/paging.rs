@@ -1,5 +1,5 @@
 //! Keyset pagination over one list (`page`) and over many parents' lists at once
-//! (`page_many`, one statement for a whole batch, using a window function).
+//! (`Lists`, one statement for a whole batch, using a window function).
 
 use std::collections::HashMap;
 
@@ -149,99 +149,115 @@ impl<M: FromQueryResult> FromQueryResult for WithParent<M> {
     }
 }
 
-/// The same page of each parent's list, in one statement: `select` joined as needed,
-/// `parent` the column naming the parent.
-pub async fn page_many<E, C>(
-    db: &C,
+/// The lists of many parents, read a whole batch of parents at a time: `select` (the
+/// rows, narrowed and joined as needed), `parent` the column naming a row's parent, and
+/// `key` the order within each list.
+pub struct Lists<E: EntityTrait> {
     select: Select<E>,
     parent: Key,
-    parents: &[i64],
     key: Key,
     key_of: fn(&E::Model) -> i64,
-    args: &PageArgs,
-) -> Result<HashMap<i64, Page<E::Model>>>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
-    let (order, limit) = args.plan();
-    if parents.is_empty() || (args.first.is_none() && args.last.is_none()) {
-        return Ok(parents.iter().map(|p| (*p, Page::default())).collect());
-    }
-    let direction = match order {
-        Order::Desc => "DESC",
-        _ => "ASC",
-    };
-    let inner = bounded(select, key, args)
-        .filter(Expr::expr(parent.expr()).is_in(parents.iter().copied()))
-        .column_as(parent.expr(), PARENT)
-        .column_as(
-            Expr::cust(format!(
-                "ROW_NUMBER() OVER (PARTITION BY {} ORDER BY {} {direction})",
-                parent.sql(),
-                key.sql()
-            )),
-            ROW_NUMBER,
-        )
-        .into_query();
-    let outer = Query::select()
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("windowed"))
-        .and_where(Expr::col(Alias::new(ROW_NUMBER)).lte(limit as i64))
-        .to_owned();
-    // No ORDER BY: sorting the whole (wide) rows was a third of the statement's cost
-    // on SQLite; each parent's few rows are put in order below instead.
-    let stmt = db.get_database_backend().build(&outer);
-    let rows = WithParent::<E::Model>::find_by_statement(stmt)
-        .all(db)
-        .await?;
-    let mut grouped: HashMap<i64, Vec<(i64, E::Model)>> =
-        parents.iter().map(|p| (*p, Vec::new())).collect();
-    for row in rows {
-        grouped
-            .entry(row.parent)
-            .or_default()
-            .push((key_of(&row.model), row.model));
-    }
-    Ok(grouped
-        .into_iter()
-        .map(|(parent, mut rows)| {
-            // The order of the window: ascending keys, or descending for `last`.
-            match order {
-                Order::Desc => rows.sort_unstable_by_key(|(key, _)| std::cmp::Reverse(*key)),
-                _ => rows.sort_unstable_by_key(|(key, _)| *key),
-            }
-            (parent, args.finish(rows))
-        })
-        .collect())
 }
 
-/// The number of rows of `select` per parent, in one statement.
-pub async fn count_many<E, C>(
-    db: &C,
-    select: Select<E>,
-    parent: Key,
-    parents: &[i64],
-) -> Result<HashMap<i64, u64>>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
-    if parents.is_empty() {
-        return Ok(HashMap::new());
+impl<E: EntityTrait> Lists<E> {
+    /// The lists of the rows of `select`, by the parent `parent` names, ordered by `key`.
+    pub fn new(select: Select<E>, parent: Key, key: Key, key_of: fn(&E::Model) -> i64) -> Self {
+        Lists {
+            select,
+            parent,
+            key,
+            key_of,
+        }
     }
-    let rows: Vec<(i64, i64)> = select
-        .filter(Expr::expr(parent.expr()).is_in(parents.iter().copied()))
-        .select_only()
-        .column_as(parent.expr(), PARENT)
-        .column_as(Expr::cust("COUNT(*)"), "premiere_count")
-        .group_by(parent.expr())
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut counts: HashMap<i64, u64> = parents.iter().map(|p| (*p, 0)).collect();
-    for (parent, n) in rows {
-        counts.insert(parent, n.max(0) as u64);
+
+    /// The same page of each parent's list, in one statement.
+    pub async fn pages(
+        self,
+        db: &impl ConnectionTrait,
+        parents: &[i64],
+        args: &PageArgs,
+    ) -> Result<HashMap<i64, Page<E::Model>>> {
+        let Lists {
+            select,
+            parent,
+            key,
+            key_of,
+        } = self;
+        let (order, limit) = args.plan();
+        if parents.is_empty() || (args.first.is_none() && args.last.is_none()) {
+            return Ok(parents.iter().map(|p| (*p, Page::default())).collect());
+        }
+        let direction = match order {
+            Order::Desc => "DESC",
+            _ => "ASC",
+        };
+        let inner = bounded(select, key, args)
+            .filter(Expr::expr(parent.expr()).is_in(parents.iter().copied()))
+            .column_as(parent.expr(), PARENT)
+            .column_as(
+                Expr::cust(format!(
+                    "ROW_NUMBER() OVER (PARTITION BY {} ORDER BY {} {direction})",
+                    parent.sql(),
+                    key.sql()
+                )),
+                ROW_NUMBER,
+            )
+            .into_query();
+        let outer = Query::select()
+            .column(Asterisk)
+            .from_subquery(inner, Alias::new("windowed"))
+            .and_where(Expr::col(Alias::new(ROW_NUMBER)).lte(limit as i64))
+            .to_owned();
+        // No ORDER BY: sorting the whole (wide) rows was a third of the statement's cost
+        // on SQLite; each parent's few rows are put in order below instead.
+        let stmt = db.get_database_backend().build(&outer);
+        let rows = WithParent::<E::Model>::find_by_statement(stmt)
+            .all(db)
+            .await?;
+        let mut grouped: HashMap<i64, Vec<(i64, E::Model)>> =
+            parents.iter().map(|p| (*p, Vec::new())).collect();
+        for row in rows {
+            grouped
+                .entry(row.parent)
+                .or_default()
+                .push((key_of(&row.model), row.model));
+        }
+        Ok(grouped
+            .into_iter()
+            .map(|(parent, mut rows)| {
+                // The order of the window: ascending keys, or descending for `last`.
+                match order {
+                    Order::Desc => rows.sort_unstable_by_key(|(key, _)| std::cmp::Reverse(*key)),
+                    _ => rows.sort_unstable_by_key(|(key, _)| *key),
+                }
+                (parent, args.finish(rows))
+            })
+            .collect())
     }
-    Ok(counts)
+
+    /// The number of rows in each parent's list, in one statement.
+    pub async fn counts(
+        self,
+        db: &impl ConnectionTrait,
+        parents: &[i64],
+    ) -> Result<HashMap<i64, u64>> {
+        let Lists { select, parent, .. } = self;
+        if parents.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(i64, i64)> = select
+            .filter(Expr::expr(parent.expr()).is_in(parents.iter().copied()))
+            .select_only()
+            .column_as(parent.expr(), PARENT)
+            .column_as(Expr::cust("COUNT(*)"), "premiere_count")
+            .group_by(parent.expr())
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut counts: HashMap<i64, u64> = parents.iter().map(|p| (*p, 0)).collect();
+        for (parent, n) in rows {
+            counts.insert(parent, n.max(0) as u64);
+        }
+        Ok(counts)
+    }
 }

@@ -58,13 +58,6 @@ pub async fn count(db: &impl ConnectionTrait, filter: &Filter) -> Result<u64> {
     Ok(filtered(filter).count(db).await?)
 }
 
-pub async fn by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<person::Model>> {
-    Ok(person::Entity::find()
-        .filter(person::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
-}
-
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<person::Model>> {
     Ok(person::Entity::find_by_id(id).one(db).await?)
 }

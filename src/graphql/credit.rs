@@ -3,14 +3,12 @@
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use entity::credit as model;
 
-use super::guard::{viewer, AdminGuard};
+use super::guard::AdminGuard;
 use super::ids::{self, Kind};
 use super::installment::{self, Installment};
-use super::loaders::{CountKey, CountOf, CreditsOf, Loaders, Parent, PersonId};
-use super::paging::{self, CountedConnection, TotalCount};
+use super::loaders::{Loaders, PersonId};
 use super::person::Person;
 use super::state;
-use crate::catalog::paging::PageArgs;
 use crate::catalog::{self, CreditRole};
 use crate::error::Error;
 
@@ -57,36 +55,6 @@ impl Credit {
     async fn debut(&self) -> bool {
         self.0.debut
     }
-}
-
-/// The `credits` connection of an installment or a person, with its `totalCount`.
-pub(super) async fn connection_of(
-    ctx: &Context<'_>,
-    parent: Parent,
-    role: Option<CreditRole>,
-    args: PageArgs,
-) -> Result<CountedConnection<Credit>> {
-    let viewer = viewer(ctx);
-    let page = ctx
-        .data_unchecked::<Loaders>()
-        .load_one(CreditsOf {
-            parent,
-            role,
-            args,
-            viewer,
-        })
-        .await?
-        .unwrap_or_default();
-    let (of_installment, id) = parent.split();
-    let total = TotalCount::Nested(CountKey {
-        of: CountOf::Credits {
-            of_installment,
-            role,
-        },
-        parent: id,
-        viewer,
-    });
-    Ok(paging::connection(page, total, Credit))
 }
 
 #[derive(InputObject)]

@@ -4,11 +4,11 @@ use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::installment as model;
 
-use super::credit::{self, Credit};
+use super::credit::Credit;
 use super::guard::{viewer, AdminGuard};
 use super::ids::{self, Kind};
-use super::interview::{self, Interview};
-use super::loaders::{InstallmentId, Loaders, Parent, SeriesId};
+use super::interview::Interview;
+use super::loaders::{Credits, InstallmentId, Interviews, Loaders, Parent, SeriesId};
 use super::paging::{self, CountedConnection, TotalCount};
 use super::series::Series;
 use super::state;
@@ -76,7 +76,8 @@ impl Installment {
         role: Option<CreditRole>,
     ) -> Result<CountedConnection<Credit>> {
         let args = paging::args(ctx, first, after, last, before)?;
-        credit::connection_of(ctx, Parent::Installment(self.0.id), role, args).await
+        let list = Credits(Parent::Installment, role);
+        paging::nested(ctx, list, self.0.id, args, Credit).await
     }
 
     async fn interviews(
@@ -88,7 +89,8 @@ impl Installment {
         before: Option<String>,
     ) -> Result<CountedConnection<Interview>> {
         let args = paging::args(ctx, first, after, last, before)?;
-        interview::connection_of(ctx, Parent::Installment(self.0.id), args).await
+        let list = Interviews(Parent::Installment);
+        paging::nested(ctx, list, self.0.id, args, Interview).await
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
@@ -144,22 +146,9 @@ pub struct UpdateInstallmentInput {
     release_at: Option<DateTime<Utc>>,
 }
 
-impl From<UpdateInstallmentInput> for catalog::installment::InstallmentChanges {
-    fn from(input: UpdateInstallmentInput) -> Self {
-        let UpdateInstallmentInput {
-            title,
-            synopsis,
-            episode_count,
-            release_at,
-        } = input;
-        Self {
-            title,
-            synopsis,
-            episode_count,
-            release_at,
-        }
-    }
-}
+move_fields!(UpdateInstallmentInput => catalog::installment::InstallmentChanges {
+    title, synopsis, episode_count, release_at
+});
 
 #[derive(Default)]
 pub struct InstallmentQuery;

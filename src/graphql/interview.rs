@@ -4,15 +4,13 @@ use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use entity::interview as model;
 
-use super::guard::{viewer, AdminGuard};
+use super::guard::AdminGuard;
 use super::ids::{self, Kind};
 use super::installment::{self, Installment};
-use super::loaders::{CountKey, CountOf, InterviewsOf, Loaders, Parent, ParticipantsOf};
-use super::paging::{self, CountedConnection, TotalCount};
+use super::loaders::{Loaders, ParticipantsOf};
 use super::person::Person;
 use super::state;
 use crate::catalog;
-use crate::catalog::paging::PageArgs;
 
 pub struct Interview(pub model::Model);
 
@@ -56,31 +54,6 @@ impl Interview {
             .map(Person)
             .collect())
     }
-}
-
-/// The `interviews` connection of an installment or a person, with its `totalCount`.
-pub(super) async fn connection_of(
-    ctx: &Context<'_>,
-    parent: Parent,
-    args: PageArgs,
-) -> Result<CountedConnection<Interview>> {
-    let viewer = viewer(ctx);
-    let page = ctx
-        .data_unchecked::<Loaders>()
-        .load_one(InterviewsOf {
-            parent,
-            args,
-            viewer,
-        })
-        .await?
-        .unwrap_or_default();
-    let (of_installment, id) = parent.split();
-    let total = TotalCount::Nested(CountKey {
-        of: CountOf::Interviews { of_installment },
-        parent: id,
-        viewer,
-    });
-    Ok(paging::connection(page, total, Interview))
 }
 
 #[derive(InputObject)]

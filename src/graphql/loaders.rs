@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader, NoCache};
 use entity::{credit, installment, interview, person, series};
+use sea_orm::EntityTrait;
 
-use crate::catalog::embargo::Viewer;
-use crate::catalog::paging::{Page, PageArgs};
+use crate::catalog::embargo::{by_ids, Viewer};
+use crate::catalog::paging::{Lists, Page, PageArgs};
 use crate::catalog::{self, CreditRole, InstallmentStatus};
 use crate::db::Db;
 
@@ -41,7 +42,7 @@ impl CatalogLoader {
 type LoadResult<K, V> = Result<HashMap<K, V>, async_graphql::Error>;
 
 macro_rules! by_id_key {
-    ($key:ident, $model:ty, $by_ids:path) => {
+    ($key:ident, $entity:ty, $model:ty) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub struct $key(pub i64);
 
@@ -51,7 +52,7 @@ macro_rules! by_id_key {
 
             async fn load(&self, keys: &[$key]) -> LoadResult<$key, $model> {
                 let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-                Ok($by_ids(self.db.conn(), &ids)
+                Ok(by_ids::<$entity>(self.db.conn(), Viewer::Public, &ids)
                     .await?
                     .into_iter()
                     .map(|m| ($key(m.id), m))
@@ -61,8 +62,9 @@ macro_rules! by_id_key {
     };
 }
 
-by_id_key!(SeriesId, series::Model, catalog::series::by_ids);
-by_id_key!(PersonId, person::Model, catalog::person::by_ids);
+// Series and people are public: the viewer does not narrow them.
+by_id_key!(SeriesId, series::Entity, series::Model);
+by_id_key!(PersonId, person::Entity, person::Model);
 
 /// An installment, if the viewer sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,7 +80,7 @@ impl Loader<InstallmentId> for CatalogLoader {
     async fn load(&self, keys: &[InstallmentId]) -> LoadResult<InstallmentId, installment::Model> {
         let mut out = HashMap::new();
         for (viewer, ids) in groups(keys, |k| (k.viewer, k.id)) {
-            let found = catalog::installment::by_ids(self.db.conn(), viewer, &ids).await?;
+            let found = by_ids::<installment::Entity>(self.db.conn(), viewer, &ids).await?;
             out.extend(
                 found
                     .into_iter()
@@ -102,37 +104,121 @@ fn groups<K, G: Hash + Eq + Copy>(
     out
 }
 
-/// A page of the installments of a series.
+/// A nested list: whose, and narrowed how. Its pages and counts are batched over
+/// parents: keys that differ only by their parent are one statement.
+pub trait List: Copy + Hash + Eq + Send + Sync + 'static {
+    type Entity: EntityTrait<Model: Sync>;
+
+    /// The lists of this kind (of any parent) as `viewer` sees them.
+    fn lists(self, viewer: Viewer) -> Lists<Self::Entity>;
+    /// This list as `totalCount` names it.
+    fn counted(self) -> CountOf;
+}
+
+/// The installments of a series, of a status when given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct InstallmentsOf {
-    pub series: i64,
-    pub status: Option<InstallmentStatus>,
+pub struct SeriesInstallments(pub Option<InstallmentStatus>);
+
+/// The credits of an installment or a person, of a role when given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Credits(pub Parent, pub Option<CreditRole>);
+
+/// The interviews of an installment or a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Interviews(pub Parent);
+
+/// Whose credits or interviews: an installment's or a person's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Parent {
+    Installment,
+    Person,
+}
+
+impl List for SeriesInstallments {
+    type Entity = installment::Entity;
+
+    fn lists(self, viewer: Viewer) -> Lists<installment::Entity> {
+        catalog::installment::of_series(viewer, self.0)
+    }
+
+    fn counted(self) -> CountOf {
+        CountOf::SeriesInstallments(self)
+    }
+}
+
+impl List for Credits {
+    type Entity = credit::Entity;
+
+    fn lists(self, viewer: Viewer) -> Lists<credit::Entity> {
+        let column = match self.0 {
+            Parent::Installment => catalog::credit::INSTALLMENT,
+            Parent::Person => catalog::credit::PERSON,
+        };
+        catalog::credit::of_parents(viewer, column, self.1)
+    }
+
+    fn counted(self) -> CountOf {
+        CountOf::Credits(self)
+    }
+}
+
+impl List for Interviews {
+    type Entity = interview::Entity;
+
+    fn lists(self, viewer: Viewer) -> Lists<interview::Entity> {
+        let column = match self.0 {
+            Parent::Installment => catalog::interview::INSTALLMENT,
+            Parent::Person => catalog::interview::PARTICIPANT,
+        };
+        catalog::interview::of_parents(viewer, column)
+    }
+
+    fn counted(self) -> CountOf {
+        CountOf::Interviews(self)
+    }
+}
+
+/// One parent's page of a nested list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageOf<L> {
+    pub list: L,
+    pub parent: i64,
     pub args: PageArgs,
     pub viewer: Viewer,
 }
 
-impl Loader<InstallmentsOf> for CatalogLoader {
-    type Value = Page<installment::Model>;
+impl<L: List> PageOf<L> {
+    /// The key of the list's `totalCount`.
+    pub fn count(&self) -> CountKey {
+        CountKey {
+            of: self.list.counted(),
+            parent: self.parent,
+            viewer: self.viewer,
+        }
+    }
+}
+
+impl<L: List> Loader<PageOf<L>> for CatalogLoader {
+    type Value = Page<<L::Entity as EntityTrait>::Model>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[InstallmentsOf]) -> LoadResult<InstallmentsOf, Self::Value> {
+    async fn load(&self, keys: &[PageOf<L>]) -> LoadResult<PageOf<L>, Self::Value> {
         let mut out = HashMap::new();
-        for ((viewer, status, args), parents) in
-            groups(keys, |k| ((k.viewer, k.status, k.args), k.series))
+        for ((list, args, viewer), parents) in
+            groups(keys, |k| ((k.list, k.args, k.viewer), k.parent))
         {
-            let pages =
-                catalog::installment::of_series(self.db.conn(), viewer, &parents, status, &args)
-                    .await?;
-            out.extend(pages.into_iter().map(|(series, page)| {
-                (
-                    InstallmentsOf {
-                        series,
-                        status,
-                        args,
-                        viewer,
-                    },
-                    page,
-                )
+            let pages = list
+                .lists(viewer)
+                .pages(self.db.conn(), &parents, &args)
+                .await?;
+            out.extend(pages.into_iter().map(|(parent, page)| {
+                let key = PageOf {
+                    list,
+                    parent,
+                    args,
+                    viewer,
+                };
+                (key, page)
             }));
         }
         Ok(out)
@@ -154,14 +240,10 @@ impl Loader<LatestOf> for CatalogLoader {
             last: Some(1),
             ..PageArgs::default()
         };
-        let pages = catalog::installment::of_series(
-            self.db.conn(),
-            Viewer::Public,
-            &parents,
-            Some(InstallmentStatus::Published),
-            &args,
-        )
-        .await?;
+        let pages =
+            catalog::installment::of_series(Viewer::Public, Some(InstallmentStatus::Published))
+                .pages(self.db.conn(), &parents, &args)
+                .await?;
         Ok(pages
             .into_iter()
             .filter_map(|(series, page)| {
@@ -171,131 +253,6 @@ impl Loader<LatestOf> for CatalogLoader {
                     .map(|(_, m)| (LatestOf(series), m))
             })
             .collect())
-    }
-}
-
-/// Whose credits or interviews: an installment's or a person's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Parent {
-    Installment(i64),
-    Person(i64),
-}
-
-impl Parent {
-    pub(super) fn split(self) -> (bool, i64) {
-        match self {
-            Parent::Installment(id) => (true, id),
-            Parent::Person(id) => (false, id),
-        }
-    }
-
-    fn join(of_installment: bool, id: i64) -> Self {
-        if of_installment {
-            Parent::Installment(id)
-        } else {
-            Parent::Person(id)
-        }
-    }
-}
-
-/// A page of credits of an installment or a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CreditsOf {
-    pub parent: Parent,
-    pub role: Option<CreditRole>,
-    pub args: PageArgs,
-    pub viewer: Viewer,
-}
-
-impl Loader<CreditsOf> for CatalogLoader {
-    type Value = Page<credit::Model>;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[CreditsOf]) -> LoadResult<CreditsOf, Self::Value> {
-        let mut out = HashMap::new();
-        for ((viewer, of_installment, role, args), parents) in groups(keys, |k| {
-            let (of_installment, id) = k.parent.split();
-            ((k.viewer, of_installment, k.role, k.args), id)
-        }) {
-            let pages = catalog::credit::of_parents(
-                self.db.conn(),
-                viewer,
-                credit_column(of_installment),
-                &parents,
-                role,
-                &args,
-            )
-            .await?;
-            out.extend(pages.into_iter().map(|(id, page)| {
-                (
-                    CreditsOf {
-                        parent: Parent::join(of_installment, id),
-                        role,
-                        args,
-                        viewer,
-                    },
-                    page,
-                )
-            }));
-        }
-        Ok(out)
-    }
-}
-
-fn credit_column(of_installment: bool) -> catalog::paging::Key {
-    if of_installment {
-        catalog::credit::INSTALLMENT
-    } else {
-        catalog::credit::PERSON
-    }
-}
-
-/// A page of interviews of an installment or with a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct InterviewsOf {
-    pub parent: Parent,
-    pub args: PageArgs,
-    pub viewer: Viewer,
-}
-
-fn interview_column(of_installment: bool) -> catalog::paging::Key {
-    if of_installment {
-        catalog::interview::INSTALLMENT
-    } else {
-        catalog::interview::PARTICIPANT
-    }
-}
-
-impl Loader<InterviewsOf> for CatalogLoader {
-    type Value = Page<interview::Model>;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[InterviewsOf]) -> LoadResult<InterviewsOf, Self::Value> {
-        let mut out = HashMap::new();
-        for ((viewer, of_installment, args), parents) in groups(keys, |k| {
-            let (of_installment, id) = k.parent.split();
-            ((k.viewer, of_installment, k.args), id)
-        }) {
-            let pages = catalog::interview::of_parents(
-                self.db.conn(),
-                viewer,
-                interview_column(of_installment),
-                &parents,
-                &args,
-            )
-            .await?;
-            out.extend(pages.into_iter().map(|(id, page)| {
-                (
-                    InterviewsOf {
-                        parent: Parent::join(of_installment, id),
-                        args,
-                        viewer,
-                    },
-                    page,
-                )
-            }));
-        }
-        Ok(out)
     }
 }
 
@@ -321,14 +278,9 @@ impl Loader<ParticipantsOf> for CatalogLoader {
 /// Which nested list `totalCount` counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CountOf {
-    SeriesInstallments(Option<InstallmentStatus>),
-    Credits {
-        of_installment: bool,
-        role: Option<CreditRole>,
-    },
-    Interviews {
-        of_installment: bool,
-    },
+    SeriesInstallments(SeriesInstallments),
+    Credits(Credits),
+    Interviews(Interviews),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -352,25 +304,9 @@ impl Loader<CountKey> for CatalogLoader {
                 .into_iter()
                 .collect();
             let counts = match of {
-                CountOf::SeriesInstallments(status) => {
-                    catalog::installment::count_of_series(db, viewer, &unique, status).await?
-                }
-                CountOf::Credits {
-                    of_installment,
-                    role,
-                } => {
-                    let column = credit_column(of_installment);
-                    catalog::credit::count_of_parents(db, viewer, column, &unique, role).await?
-                }
-                CountOf::Interviews { of_installment } => {
-                    catalog::interview::count_of_parents(
-                        db,
-                        viewer,
-                        interview_column(of_installment),
-                        &unique,
-                    )
-                    .await?
-                }
+                CountOf::SeriesInstallments(list) => list.lists(viewer).counts(db, &unique).await?,
+                CountOf::Credits(list) => list.lists(viewer).counts(db, &unique).await?,
+                CountOf::Interviews(list) => list.lists(viewer).counts(db, &unique).await?,
             };
             out.extend(
                 counts

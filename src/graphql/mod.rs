@@ -1,5 +1,19 @@
 //! Schema assembly: one module per type family, merged into the roots.
 
+/// `impl From<$input> for $target`, moving each field to the field of the same name:
+/// a GraphQL input into the catalogue's own type, which knows no GraphQL. Both sides
+/// are exhaustive (no `..`), so a field added to either without the other is a
+/// compile error. A macro, as no generic can name struct fields.
+macro_rules! move_fields {
+    ($input:ident => $target:path { $($field:ident),+ $(,)? }) => {
+        impl From<$input> for $target {
+            fn from($input { $($field),+ }: $input) -> Self {
+                Self { $($field),+ }
+            }
+        }
+    };
+}
+
 pub mod batching;
 pub mod codes;
 pub mod credit;

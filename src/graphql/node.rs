@@ -1,6 +1,7 @@
 //! The `Node` interface and `Query.node`.
 
 use async_graphql::{Context, Interface, Object, Result, ID};
+use entity::{credit, installment, interview};
 
 use super::credit::Credit;
 use super::guard::viewer;
@@ -11,6 +12,7 @@ use super::person::Person;
 use super::series::Series;
 use super::state;
 use crate::catalog;
+use crate::catalog::embargo::visible;
 
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID"))]
@@ -38,16 +40,16 @@ impl NodeQuery {
             Kind::Series => catalog::series::get(db, row)
                 .await?
                 .map(|m| Node::Series(Series(m))),
-            Kind::Installment => catalog::installment::visible(db, viewer, row)
+            Kind::Installment => visible::<installment::Entity>(db, viewer, row)
                 .await?
                 .map(|m| Node::Installment(Installment(m))),
             Kind::Person => catalog::person::get(db, row)
                 .await?
                 .map(|m| Node::Person(Person(m))),
-            Kind::Credit => catalog::credit::visible(db, viewer, row)
+            Kind::Credit => visible::<credit::Entity>(db, viewer, row)
                 .await?
                 .map(|m| Node::Credit(Credit(m))),
-            Kind::Interview => catalog::interview::visible(db, viewer, row)
+            Kind::Interview => visible::<interview::Entity>(db, viewer, row)
                 .await?
                 .map(|m| Node::Interview(Interview(m))),
             Kind::Webhook => super::webhook::node(ctx, row).await?.map(Node::Webhook),

@@ -2,9 +2,11 @@
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object, OutputType};
+use sea_orm::EntityTrait;
 
+use super::guard::viewer;
 use super::ids;
-use super::loaders::{CountKey, Loaders};
+use super::loaders::{CountKey, List, Loaders, PageOf};
 use crate::catalog::embargo::Viewer;
 use crate::catalog::paging::{Page, PageArgs};
 use crate::catalog::{installment, person, series};
@@ -75,6 +77,29 @@ where
             .map(|(key, m)| Edge::new(Cursor(key), node(m))),
     );
     conn
+}
+
+/// The connection of `parent`'s `list`: its page from the request's loaders, with the
+/// pages of the other parents asking at the same level.
+pub async fn nested<L: List, N: OutputType>(
+    ctx: &Context<'_>,
+    list: L,
+    parent: i64,
+    args: PageArgs,
+    node: fn(<L::Entity as EntityTrait>::Model) -> N,
+) -> async_graphql::Result<CountedConnection<N>> {
+    let key = PageOf {
+        list,
+        parent,
+        args,
+        viewer: viewer(ctx),
+    };
+    let page = ctx
+        .data_unchecked::<Loaders>()
+        .load_one(key)
+        .await?
+        .unwrap_or_default();
+    Ok(connection(page, TotalCount::Nested(key.count()), node))
 }
 
 /// What `totalCount` counts; it is only computed when asked for.

@@ -3,11 +3,11 @@
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use entity::person as model;
 
-use super::credit::{self, Credit};
+use super::credit::Credit;
 use super::guard::AdminGuard;
 use super::ids::{self, Kind};
-use super::interview::{self, Interview};
-use super::loaders::Parent;
+use super::interview::Interview;
+use super::loaders::{Credits, Interviews, Parent};
 use super::paging::{self, CountedConnection, TotalCount};
 use super::state;
 use crate::catalog::{self, decode_list};
@@ -44,7 +44,8 @@ impl Person {
         before: Option<String>,
     ) -> Result<CountedConnection<Credit>> {
         let args = paging::args(ctx, first, after, last, before)?;
-        credit::connection_of(ctx, Parent::Person(self.0.id), None, args).await
+        let list = Credits(Parent::Person, None);
+        paging::nested(ctx, list, self.0.id, args, Credit).await
     }
 
     /// The interviews the person took part in. Without an admin credential, only those
@@ -58,7 +59,8 @@ impl Person {
         before: Option<String>,
     ) -> Result<CountedConnection<Interview>> {
         let args = paging::args(ctx, first, after, last, before)?;
-        interview::connection_of(ctx, Parent::Person(self.0.id), args).await
+        let list = Interviews(Parent::Person);
+        paging::nested(ctx, list, self.0.id, args, Interview).await
     }
 }
 
@@ -82,37 +84,9 @@ pub struct UpdatePersonInput {
     bio: Option<String>,
 }
 
-impl From<CreatePersonInput> for catalog::person::NewPerson {
-    fn from(
-        CreatePersonInput {
-            name,
-            known_for,
-            bio,
-        }: CreatePersonInput,
-    ) -> Self {
-        Self {
-            name,
-            known_for,
-            bio,
-        }
-    }
-}
+move_fields!(CreatePersonInput => catalog::person::NewPerson { name, known_for, bio });
 
-impl From<UpdatePersonInput> for catalog::person::PersonChanges {
-    fn from(
-        UpdatePersonInput {
-            name,
-            known_for,
-            bio,
-        }: UpdatePersonInput,
-    ) -> Self {
-        Self {
-            name,
-            known_for,
-            bio,
-        }
-    }
-}
+move_fields!(UpdatePersonInput => catalog::person::PersonChanges { name, known_for, bio });
 
 #[derive(Default)]
 pub struct PersonQuery;

@@ -6,7 +6,7 @@ use entity::series as model;
 use super::guard::{viewer, AdminGuard};
 use super::ids::{self, Kind};
 use super::installment::Installment;
-use super::loaders::{CountKey, CountOf, InstallmentsOf, LatestOf, Loaders};
+use super::loaders::{LatestOf, Loaders, SeriesInstallments};
 use super::paging::{self, CountedConnection, TotalCount};
 use super::state;
 use crate::catalog::{self, decode_list, InstallmentStatus};
@@ -66,24 +66,9 @@ impl Series {
         status: Option<InstallmentStatus>,
     ) -> Result<CountedConnection<Installment>> {
         let args = paging::args(ctx, first, after, last, before)?;
-        let viewer = viewer(ctx);
-        viewer.may_ask("status", status)?;
-        let page = ctx
-            .data_unchecked::<Loaders>()
-            .load_one(InstallmentsOf {
-                series: self.0.id,
-                status,
-                args,
-                viewer,
-            })
-            .await?
-            .unwrap_or_default();
-        let total = TotalCount::Nested(CountKey {
-            of: CountOf::SeriesInstallments(status),
-            parent: self.0.id,
-            viewer,
-        });
-        Ok(paging::connection(page, total, Installment))
+        viewer(ctx).may_ask("status", status)?;
+        let list = SeriesInstallments(status);
+        paging::nested(ctx, list, self.0.id, args, Installment).await
     }
 
     /// The published installment with the highest number, if any.
@@ -123,45 +108,13 @@ pub struct UpdateSeriesInput {
     synopsis: Option<String>,
 }
 
-impl From<CreateSeriesInput> for catalog::series::NewSeries {
-    fn from(input: CreateSeriesInput) -> Self {
-        let CreateSeriesInput {
-            slug,
-            title,
-            original_title,
-            network,
-            genres,
-            synopsis,
-        } = input;
-        Self {
-            slug,
-            title,
-            original_title,
-            network,
-            genres,
-            synopsis,
-        }
-    }
-}
+move_fields!(CreateSeriesInput => catalog::series::NewSeries {
+    slug, title, original_title, network, genres, synopsis
+});
 
-impl From<UpdateSeriesInput> for catalog::series::SeriesChanges {
-    fn from(input: UpdateSeriesInput) -> Self {
-        let UpdateSeriesInput {
-            title,
-            original_title,
-            network,
-            genres,
-            synopsis,
-        } = input;
-        Self {
-            title,
-            original_title,
-            network,
-            genres,
-            synopsis,
-        }
-    }
-}
+move_fields!(UpdateSeriesInput => catalog::series::SeriesChanges {
+    title, original_title, network, genres, synopsis
+});
 
 #[derive(Default)]
 pub struct SeriesQuery;

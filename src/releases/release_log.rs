@@ -14,7 +14,7 @@ use sea_orm::{
 
 use super::outbox::LOG_CHANNEL;
 use crate::catalog;
-use crate::catalog::embargo::Viewer;
+use crate::catalog::embargo::{self, Viewer};
 use crate::catalog::paging::{self, Key, Page, PageArgs};
 use crate::error::{Error, Result};
 
@@ -189,13 +189,14 @@ pub async fn load(
         ids.sort_unstable();
         ids.dedup();
     }
-    let series: HashMap<i64, series::Model> = catalog::series::by_ids(db, &series_ids)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
+    let series: HashMap<i64, series::Model> =
+        embargo::by_ids::<series::Entity>(db, Viewer::Public, &series_ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
     let installments: HashMap<i64, installment::Model> =
-        catalog::installment::by_ids(db, Viewer::Public, &installment_ids)
+        embargo::by_ids::<installment::Entity>(db, Viewer::Public, &installment_ids)
             .await?
             .into_iter()
             .map(|m| (m.id, m))
@@ -203,7 +204,7 @@ pub async fn load(
     let interviews: HashMap<i64, interview::Model> = if interview_ids.is_empty() {
         HashMap::new()
     } else {
-        catalog::interview::by_ids(db, Viewer::Public, &interview_ids)
+        embargo::by_ids::<interview::Entity>(db, Viewer::Public, &interview_ids)
             .await?
             .into_iter()
             .map(|m| (m.id, m))
