@@ -3,6 +3,9 @@
 //! measured in the same run, and prints the figures as Markdown tables.
 //!
 //! `cargo run --release -p premiere-bench` (a few minutes) or `... -- --smoke` (seconds).
+//!
+//! Over 400 lines on purpose: the command line, the process plumbing and the run's
+//! phases in order read as one script; its parts are in the sibling modules.
 
 mod data;
 mod fanout;

@@ -1,6 +1,9 @@
 //! GraphQL over HTTP (content negotiation, status codes, GET, batches), the production
 //! switches (introspection, IDEs, CORS), the WebSocket limits, request ids and the
 //! request metrics.
+//!
+//! Over 400 lines on purpose: the transport's cases, one after the other, as the
+//! GraphQL-over-HTTP specification orders them.
 
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use reqwest::StatusCode;
