@@ -65,6 +65,11 @@ impl Db {
             .min_connections(1)
             .acquire_timeout(settings.db_acquire_timeout())
             .connect_timeout(settings.db_acquire_timeout())
+            // sqlx pings every connection on release already (sqlx-core 0.8
+            // `return_to_pool`), closing a broken one; its default ping before every
+            // acquire as well cost a second round trip per statement and ~4.8% of the
+            // server's CPU in the catalogue-read profile (BENCHMARKS.md).
+            .test_before_acquire(false)
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|opts| {
                 opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)

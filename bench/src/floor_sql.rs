@@ -36,6 +36,7 @@ pub async fn serve(database_url: String, listen: SocketAddr, max_connections: u3
         .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)

@@ -1,7 +1,11 @@
 //! Credits: a person's part in an installment.
 
-use entity::credit;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use entity::{credit, person as person_row};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    JoinType, QueryFilter, QueryResult, QuerySelect, RelationTrait, Select, Set,
+};
 
 use super::embargo::Viewer;
 use super::paging::{Key, Lists};
@@ -41,10 +45,47 @@ fn of_role(viewer: Viewer, role: Option<CreditRole>) -> sea_orm::Select<credit::
     }
 }
 
+/// A credit as a page reads it: with its person, from the same statement.
+#[derive(Debug, Clone)]
+pub struct WithPerson {
+    pub credit: credit::Model,
+    pub person: person_row::Model,
+}
+
+/// The prefix of the person's columns in a page's statement.
+const PERSON_COLUMNS: &str = "premiere_person_";
+
+impl FromQueryResult for WithPerson {
+    fn from_query_result(res: &QueryResult, pre: &str) -> std::result::Result<Self, DbErr> {
+        Ok(WithPerson {
+            credit: credit::Model::from_query_result(res, pre)?,
+            person: person_row::Model::from_query_result(res, PERSON_COLUMNS)?,
+        })
+    }
+}
+
+/// Joins each credit's person (people are public: no embargo applies to them).
+fn with_person(select: Select<credit::Entity>) -> Select<credit::Entity> {
+    person_row::Column::iter().fold(
+        select.join(JoinType::InnerJoin, credit::Relation::Person.def()),
+        |select, column| {
+            select.column_as(
+                Expr::col((person_row::Entity, column)),
+                format!("{PERSON_COLUMNS}{}", column.as_str()),
+            )
+        },
+    )
+}
+
 /// The lists of the credits `viewer` sees of each installment (or, with `PERSON`, of
-/// each person), of `role` when given.
-pub fn of_parents(viewer: Viewer, parent: Key, role: Option<CreditRole>) -> Lists<credit::Entity> {
-    Lists::new(of_role(viewer, role), parent, KEY, |m| m.id)
+/// each person), of `role` when given, each credit read with its person: a page of
+/// credits and everything `Credit.person` asks is one statement.
+pub fn of_parents(
+    viewer: Viewer,
+    parent: Key,
+    role: Option<CreditRole>,
+) -> Lists<credit::Entity, WithPerson> {
+    Lists::new(of_role(viewer, role), parent, KEY, |m| m.id).rows(with_person, |r| r.credit.id)
 }
 
 /// Any credit: for the operations that change it.

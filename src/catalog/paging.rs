@@ -151,12 +151,15 @@ impl<M: FromQueryResult> FromQueryResult for WithParent<M> {
 
 /// The lists of many parents, read a whole batch of parents at a time: `select` (the
 /// rows, narrowed and joined as needed), `parent` the column naming a row's parent, and
-/// `key` the order within each list.
-pub struct Lists<E: EntityTrait> {
+/// `key` the order within each list. A page's rows are `T`: the entity's model, or
+/// (with [`Lists::rows`]) the model with what a join brings along.
+pub struct Lists<E: EntityTrait, T = <E as EntityTrait>::Model> {
     select: Select<E>,
     parent: Key,
     key: Key,
-    key_of: fn(&E::Model) -> i64,
+    key_of: fn(&T) -> i64,
+    /// Applied to the pages' statement only: the counts need no join.
+    widen: fn(Select<E>) -> Select<E>,
 }
 
 impl<E: EntityTrait> Lists<E> {
@@ -167,21 +170,41 @@ impl<E: EntityTrait> Lists<E> {
             parent,
             key,
             key_of,
+            widen: |select| select,
         }
     }
 
+    /// The same lists, whose pages are read by `widen`'s statement (the rows' own
+    /// columns and joined ones) and decoded as `U`.
+    pub fn rows<U: FromQueryResult>(
+        self,
+        widen: fn(Select<E>) -> Select<E>,
+        key_of: fn(&U) -> i64,
+    ) -> Lists<E, U> {
+        Lists {
+            select: self.select,
+            parent: self.parent,
+            key: self.key,
+            key_of,
+            widen,
+        }
+    }
+}
+
+impl<E: EntityTrait, T: FromQueryResult> Lists<E, T> {
     /// The same page of each parent's list, in one statement.
     pub async fn pages(
         self,
         db: &impl ConnectionTrait,
         parents: &[i64],
         args: &PageArgs,
-    ) -> Result<HashMap<i64, Page<E::Model>>> {
+    ) -> Result<HashMap<i64, Page<T>>> {
         let Lists {
             select,
             parent,
             key,
             key_of,
+            widen,
         } = self;
         let (order, limit) = args.plan();
         if parents.is_empty() || (args.first.is_none() && args.last.is_none()) {
@@ -191,7 +214,7 @@ impl<E: EntityTrait> Lists<E> {
             Order::Desc => "DESC",
             _ => "ASC",
         };
-        let inner = bounded(select, key, args)
+        let inner = bounded(widen(select), key, args)
             .filter(Expr::expr(parent.expr()).is_in(parents.iter().copied()))
             .column_as(parent.expr(), PARENT)
             .column_as(
@@ -211,10 +234,8 @@ impl<E: EntityTrait> Lists<E> {
         // No ORDER BY: sorting the whole (wide) rows was a third of the statement's cost
         // on SQLite; each parent's few rows are put in order below instead.
         let stmt = db.get_database_backend().build(&outer);
-        let rows = WithParent::<E::Model>::find_by_statement(stmt)
-            .all(db)
-            .await?;
-        let mut grouped: HashMap<i64, Vec<(i64, E::Model)>> =
+        let rows = WithParent::<T>::find_by_statement(stmt).all(db).await?;
+        let mut grouped: HashMap<i64, Vec<(i64, T)>> =
             parents.iter().map(|p| (*p, Vec::new())).collect();
         for row in rows {
             grouped

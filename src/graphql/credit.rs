@@ -9,51 +9,74 @@ use super::installment::{self, Installment};
 use super::loaders::{Loaders, PersonId};
 use super::person::Person;
 use super::state;
+use crate::catalog::credit::WithPerson;
 use crate::catalog::{self, CreditRole};
 use crate::error::Error;
 
 /// A person's part in one installment: cast (ACTOR) or crew.
-pub struct Credit(pub model::Model);
+pub struct Credit {
+    row: model::Model,
+    /// The person, when the credit was read with it (from a page of credits).
+    person: Option<entity::person::Model>,
+}
+
+impl Credit {
+    /// A credit alone: `person` loads its person.
+    pub fn new(row: model::Model) -> Self {
+        Credit { row, person: None }
+    }
+
+    /// A credit read with its person, as pages of credits are.
+    pub fn with_person(read: WithPerson) -> Self {
+        Credit {
+            row: read.credit,
+            person: Some(read.person),
+        }
+    }
+}
 
 #[Object]
 impl Credit {
     pub async fn id(&self) -> ID {
-        ids::encode(Kind::Credit, self.0.id)
+        ids::encode(Kind::Credit, self.row.id)
     }
 
     async fn person(&self, ctx: &Context<'_>) -> Result<Person> {
+        if let Some(person) = &self.person {
+            return Ok(Person(person.clone()));
+        }
         ctx.data_unchecked::<Loaders>()
-            .load_one(PersonId(self.0.person_id))
+            .load_one(PersonId(self.row.person_id))
             .await?
             .map(Person)
             .ok_or_else(|| Error::internal("credit without its person").into())
     }
 
     async fn installment(&self, ctx: &Context<'_>) -> Result<Installment> {
-        installment::owner(ctx, self.0.installment_id, "credit").await
+        installment::owner(ctx, self.row.installment_id, "credit").await
     }
 
     async fn role(&self) -> CreditRole {
-        self.0.role
+        self.row.role
     }
 
     /// The character an ACTOR plays, e.g. `Do Hyeonseo`.
     async fn character(&self) -> Option<&str> {
-        self.0.character.as_deref()
+        self.row.character.as_deref()
     }
 
     async fn character_description(&self) -> Option<&str> {
-        self.0.character_description.as_deref()
+        self.row.character_description.as_deref()
     }
 
     /// Billing order, 1 first.
     async fn billing(&self) -> Option<i32> {
-        self.0.billing
+        self.row.billing
     }
 
     /// True when this is the person's first role of its kind.
     async fn debut(&self) -> bool {
-        self.0.debut
+        self.row.debut
     }
 }
 
@@ -95,7 +118,7 @@ impl CreditMutation {
             },
         )
         .await?;
-        Ok(Credit(added))
+        Ok(Credit::new(added))
     }
 
     #[graphql(guard = "AdminGuard")]

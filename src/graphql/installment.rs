@@ -77,7 +77,7 @@ impl Installment {
     ) -> Result<CountedConnection<Credit>> {
         let args = paging::args(ctx, first, after, last, before)?;
         let list = Credits(Parent::Installment, role);
-        paging::nested(ctx, list, self.0.id, args, Credit).await
+        paging::nested(ctx, list, self.0.id, args, Credit::with_person).await
     }
 
     async fn interviews(

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader, NoCache};
 use entity::{credit, installment, interview, person, series};
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, FromQueryResult};
 
+use crate::catalog::credit::WithPerson;
 use crate::catalog::embargo::{by_ids, Viewer};
 use crate::catalog::paging::{Lists, Page, PageArgs};
 use crate::catalog::{self, CreditRole, InstallmentStatus};
@@ -108,9 +109,11 @@ fn groups<K, G: Hash + Eq + Copy>(
 /// parents: keys that differ only by their parent are one statement.
 pub trait List: Copy + Hash + Eq + Send + Sync + 'static {
     type Entity: EntityTrait<Model: Sync>;
+    /// What a page holds: the entity's model, or the model with what its page joins.
+    type Row: FromQueryResult + Clone + Send + Sync + 'static;
 
     /// The lists of this kind (of any parent) as `viewer` sees them.
-    fn lists(self, viewer: Viewer) -> Lists<Self::Entity>;
+    fn lists(self, viewer: Viewer) -> Lists<Self::Entity, Self::Row>;
     /// This list as `totalCount` names it.
     fn counted(self) -> CountOf;
 }
@@ -136,6 +139,7 @@ pub enum Parent {
 
 impl List for SeriesInstallments {
     type Entity = installment::Entity;
+    type Row = installment::Model;
 
     fn lists(self, viewer: Viewer) -> Lists<installment::Entity> {
         catalog::installment::of_series(viewer, self.0)
@@ -148,8 +152,9 @@ impl List for SeriesInstallments {
 
 impl List for Credits {
     type Entity = credit::Entity;
+    type Row = WithPerson;
 
-    fn lists(self, viewer: Viewer) -> Lists<credit::Entity> {
+    fn lists(self, viewer: Viewer) -> Lists<credit::Entity, WithPerson> {
         let column = match self.0 {
             Parent::Installment => catalog::credit::INSTALLMENT,
             Parent::Person => catalog::credit::PERSON,
@@ -164,6 +169,7 @@ impl List for Credits {
 
 impl List for Interviews {
     type Entity = interview::Entity;
+    type Row = interview::Model;
 
     fn lists(self, viewer: Viewer) -> Lists<interview::Entity> {
         let column = match self.0 {
@@ -199,7 +205,7 @@ impl<L: List> PageOf<L> {
 }
 
 impl<L: List> Loader<PageOf<L>> for CatalogLoader {
-    type Value = Page<<L::Entity as EntityTrait>::Model>;
+    type Value = Page<L::Row>;
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[PageOf<L>]) -> LoadResult<PageOf<L>, Self::Value> {

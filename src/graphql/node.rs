@@ -48,7 +48,7 @@ impl NodeQuery {
                 .map(|m| Node::Person(Person(m))),
             Kind::Credit => visible::<credit::Entity>(db, viewer, row)
                 .await?
-                .map(|m| Node::Credit(Credit(m))),
+                .map(|m| Node::Credit(Credit::new(m))),
             Kind::Interview => visible::<interview::Entity>(db, viewer, row)
                 .await?
                 .map(|m| Node::Interview(Interview(m))),

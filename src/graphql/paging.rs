@@ -2,7 +2,6 @@
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object, OutputType};
-use sea_orm::EntityTrait;
 
 use super::guard::viewer;
 use super::ids;
@@ -86,7 +85,7 @@ pub async fn nested<L: List, N: OutputType>(
     list: L,
     parent: i64,
     args: PageArgs,
-    node: fn(<L::Entity as EntityTrait>::Model) -> N,
+    node: fn(L::Row) -> N,
 ) -> async_graphql::Result<CountedConnection<N>> {
     let key = PageOf {
         list,

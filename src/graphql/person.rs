@@ -45,7 +45,7 @@ impl Person {
     ) -> Result<CountedConnection<Credit>> {
         let args = paging::args(ctx, first, after, last, before)?;
         let list = Credits(Parent::Person, None);
-        paging::nested(ctx, list, self.0.id, args, Credit).await
+        paging::nested(ctx, list, self.0.id, args, Credit::with_person).await
     }
 
     /// The interviews the person took part in. Without an admin credential, only those

@@ -261,4 +261,50 @@ async fn references_are_batched(backend: Backend) {
     }
 }
 
-db_tests!(nested_lists_are_batched, references_are_batched);
+/// A page of credits is read with its people: series, their installments and those
+/// installments' credits with each credit's person are three statements, one per level,
+/// and each credit names the same person as the credit alone (`node`) does.
+async fn credits_are_read_with_their_people(backend: Backend) {
+    let app = uncached(backend).await;
+    let mut people = Vec::new();
+    for p in 0..5 {
+        people.push(person_id(&app, &format!("Shared {p}")).await);
+    }
+    build(&app, "joined", (3, 2, 1), 4, &people).await;
+    const LEVELS: &str = "query { allSeries(first: 10, filter: { genre: \"joined\" }) { nodes {
+      installments(first: 10) { nodes { credits(first: 10) { nodes { id person { id name } } } } }
+    } } }";
+    for (admin, installments) in [(true, 2), (false, 1)] {
+        let (statements, resp) = cost(&app, LEVELS, json!({}), admin).await;
+        assert_eq!(statements, 3, "one statement per level (admin: {admin})");
+        let credits: Vec<Value> = data(&resp)["allSeries"]["nodes"]
+            .as_array()
+            .expect("series")
+            .iter()
+            .flat_map(|s| {
+                s["installments"]["nodes"]
+                    .as_array()
+                    .expect("installments")
+                    .clone()
+            })
+            .flat_map(|i| i["credits"]["nodes"].as_array().expect("credits").clone())
+            .collect();
+        assert_eq!(credits.len(), 3 * installments * 4, "{resp}");
+        for credit in &credits {
+            let alone = app
+                .post(
+                    "query($id: ID!) { node(id: $id) { ... on Credit { person { id name } } } }",
+                    json!({ "id": credit["id"] }),
+                    true,
+                )
+                .await;
+            assert_eq!(data(&alone)["node"]["person"], credit["person"], "{credit}");
+        }
+    }
+}
+
+db_tests!(
+    nested_lists_are_batched,
+    references_are_batched,
+    credits_are_read_with_their_people
+);
