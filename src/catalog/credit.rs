@@ -85,7 +85,13 @@ pub fn of_parents(
     parent: Key,
     role: Option<CreditRole>,
 ) -> Lists<credit::Entity, WithPerson> {
-    Lists::new(of_role(viewer, role), parent, KEY, |m| m.id).rows(with_person, |r| r.credit.id)
+    let lists = Lists::new(of_role(viewer, role), parent, KEY, |m| m.id)
+        .rows(with_person, |r: &WithPerson| r.credit.id);
+    if viewer.joins_installment() && parent == INSTALLMENT {
+        lists.parent_also(installment::KEY)
+    } else {
+        lists
+    }
 }
 
 /// Any credit: for the operations that change it.

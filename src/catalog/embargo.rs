@@ -56,6 +56,11 @@ impl Viewer {
         }
     }
 
+    /// Whether `credits` and `interviews` join the installment table for this viewer.
+    pub fn joins_installment(self) -> bool {
+        self == Viewer::Public
+    }
+
     /// Narrows a select of interviews to those about installments this viewer may see.
     pub fn interviews(self, select: Select<interview::Entity>) -> Select<interview::Entity> {
         match self {

@@ -56,7 +56,12 @@ fn base(viewer: Viewer, parent: Key) -> sea_orm::Select<interview::Entity> {
 /// The lists of the interviews `viewer` sees of each installment (`INSTALLMENT`) or
 /// person (`PARTICIPANT`).
 pub fn of_parents(viewer: Viewer, parent: Key) -> Lists<interview::Entity> {
-    Lists::new(base(viewer, parent), parent, KEY, |m| m.id)
+    let lists = Lists::new(base(viewer, parent), parent, KEY, |m| m.id);
+    if viewer.joins_installment() && parent == INSTALLMENT {
+        lists.parent_also(installment::KEY)
+    } else {
+        lists
+    }
 }
 
 /// The participants of each interview, in the order they were added.
