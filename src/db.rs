@@ -76,6 +76,13 @@ impl Db {
                     .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
+                    // What SQLite advises for long-lived connections: gather the
+                    // planner's statistics when a table has none or stale ones. Without
+                    // them it read a series' installments through the status index,
+                    // every published row of the catalogue (7 ms instead of 1 ms at
+                    // 20,000 installments; BENCHMARKS.md).
+                    .analysis_limit(1000)
+                    .pragma("optimize", "0x10002")
             });
         let mut conn = Database::connect(options).await?;
         let statements = Arc::new(AtomicU64::new(0));
