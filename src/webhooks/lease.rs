@@ -26,12 +26,7 @@ pub async fn claim(
     until: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<i64>> {
-    let free = Condition::all().add(webhook::Column::Enabled.eq(true)).add(
-        Condition::any()
-            .add(webhook::Column::LeaseOwner.is_null())
-            .add(webhook::Column::LeaseOwner.eq(owner))
-            .add(webhook::Column::LeaseExpiresAt.lt(now)),
-    );
+    let free = free(owner, now);
     let mut candidates = Query::select();
     candidates
         .column(webhook::Column::Id)
@@ -59,6 +54,30 @@ pub async fn claim(
         .await?;
     txn.commit().await?;
     Ok(held)
+}
+
+/// The enabled endpoints `owner` may claim at `now`: held by nobody, by `owner`, or
+/// on a lease that expired.
+fn free(owner: &str, now: DateTime<Utc>) -> Condition {
+    Condition::all().add(webhook::Column::Enabled.eq(true)).add(
+        Condition::any()
+            .add(webhook::Column::LeaseOwner.is_null())
+            .add(webhook::Column::LeaseOwner.eq(owner))
+            .add(webhook::Column::LeaseExpiresAt.lt(now)),
+    )
+}
+
+/// Whether any endpoint is there for `owner` to claim at `now`: one read, without the
+/// write lock, so that a process with nothing to deliver runs one statement a round.
+pub async fn any_free(db: &Db, owner: &str, now: DateTime<Utc>) -> Result<bool> {
+    let found: Option<i64> = webhook::Entity::find()
+        .select_only()
+        .column(webhook::Column::Id)
+        .filter(free(owner, now))
+        .into_tuple()
+        .one(db.conn())
+        .await?;
+    Ok(found.is_some())
 }
 
 /// Extends every lease this process holds to `until`.

@@ -139,23 +139,45 @@ async fn forward_positions(
     }
 }
 
+/// While this process holds no lease, old delivery records are pruned every this
+/// many rounds (5 minutes at the default lease) instead of every round.
+const IDLE_PRUNE_ROUNDS: u64 = 30;
+
 /// Every lease/3 (or when the API changed an endpoint): renew this process's leases,
 /// claim free endpoints, start their deliverers, and prune old delivery records (an
-/// indexed DELETE, usually of nothing).
+/// indexed DELETE, usually of nothing). A process that holds no lease only looks for a
+/// free endpoint (one read) and prunes now and then: the background of a replica with
+/// no endpoint to deliver to was 7 statements a round, 0.7 per event in the fan-out
+/// benchmark (BENCHMARKS.md).
 async fn claim_rounds(shared: Arc<Shared>, renewed: watch::Sender<u64>) {
     let mut changes = shared.changes.clone();
     let mut running: HashMap<i64, JoinHandle<()>> = HashMap::new();
     let round = shared.config.lease / 3;
-    loop {
+    for rounds in 0u64.. {
         changes.borrow_and_update();
         running.retain(|_, task| !task.is_finished());
+        let holding = !running.is_empty();
         let at = now();
         let until = at + shared.config.lease;
-        match lease::renew(&shared.db, &shared.owner, until).await {
-            Ok(_) => renewed.send_modify(|n| *n = n.wrapping_add(1)),
-            Err(err) => tracing::warn!(error = %err, "webhook leases not renewed"),
+        if holding {
+            match lease::renew(&shared.db, &shared.owner, until).await {
+                Ok(_) => renewed.send_modify(|n| *n = n.wrapping_add(1)),
+                Err(err) => tracing::warn!(error = %err, "webhook leases not renewed"),
+            }
         }
-        match lease::claim(&shared.db, &shared.owner, at, until, CLAIM_BATCH).await {
+        let claimable = holding
+            || lease::any_free(&shared.db, &shared.owner, at)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::warn!(error = %err, "webhook endpoints not looked for");
+                    false
+                });
+        let claimed = if claimable {
+            lease::claim(&shared.db, &shared.owner, at, until, CLAIM_BATCH).await
+        } else {
+            Ok(Vec::new())
+        };
+        match claimed {
             Ok(claimed) => {
                 for id in claimed {
                     running
@@ -165,8 +187,10 @@ async fn claim_rounds(shared: Arc<Shared>, renewed: watch::Sender<u64>) {
             }
             Err(err) => tracing::warn!(error = %err, "webhook endpoints not claimed"),
         }
-        if let Err(err) = record::prune(&shared.db, at - shared.config.retention).await {
-            tracing::warn!(error = %err, "old webhook deliveries not pruned");
+        if holding || rounds % IDLE_PRUNE_ROUNDS == 0 {
+            if let Err(err) = record::prune(&shared.db, at - shared.config.retention).await {
+                tracing::warn!(error = %err, "old webhook deliveries not pruned");
+            }
         }
         tokio::select! {
             _ = shared.shutdown.cancelled() => break,
