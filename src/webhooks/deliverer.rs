@@ -101,30 +101,49 @@ impl Deliverer {
     }
 
     async fn step(&mut self) -> Result<Step> {
-        let shared = self.shared.clone();
+        let hook = match self.endpoint().await? {
+            Ok(hook) => hook,
+            Err(step) => return Ok(step),
+        };
+        let Some(release) = self.next_event(&hook).await? else {
+            return Ok(Step::Wait(None));
+        };
+        // The endpoint again, as it is now that the event is known: a change an admin
+        // committed while the log was read (the end of a rotated secret's overlap, a new
+        // URL, disabling it) applies to this very delivery. One statement per delivery.
+        let now_hook = match self.endpoint().await? {
+            Ok(hook) => hook,
+            Err(step) => return Ok(step),
+        };
+        if (now_hook.cursor, &now_hook.filter) != (hook.cursor, &hook.filter) {
+            return Ok(Step::Wait(Some(Duration::ZERO)));
+        }
+        self.attempt(&now_hook, release).await
+    }
+
+    /// The endpoint, if this process may deliver to it now; otherwise what to do.
+    async fn endpoint(&self) -> Result<std::result::Result<webhook::Model, Step>> {
+        let shared = &self.shared;
         let Some(hook) = store::get(shared.db.conn(), self.id).await? else {
-            return Ok(Step::Stop(false));
+            return Ok(Err(Step::Stop(false)));
         };
         if hook.lease_owner.as_deref() != Some(shared.owner.as_str()) {
-            return Ok(Step::Stop(false));
+            return Ok(Err(Step::Stop(false)));
         }
         if !hook.enabled {
-            return Ok(Step::Stop(true));
+            return Ok(Err(Step::Stop(true)));
         }
         let at = now();
         // A POST is only started while the lease outlasts it (leases are renewed every
         // lease/3 and last at least twice the timeout, so 4/3 of it is left at worst).
         let needed = at + shared.config.timeout + shared.config.timeout / 4;
         if hook.lease_expires_at.is_none_or(|until| until < needed) {
-            return Ok(Step::Wait(None));
+            return Ok(Err(Step::Wait(None)));
         }
         if hook.next_attempt_at > at {
-            return Ok(Step::Wait((hook.next_attempt_at - at).to_std().ok()));
+            return Ok(Err(Step::Wait((hook.next_attempt_at - at).to_std().ok())));
         }
-        let Some(release) = self.next_event(&hook).await? else {
-            return Ok(Step::Wait(None));
-        };
-        self.attempt(&hook, release).await
+        Ok(Ok(hook))
     }
 
     /// The first event after the cursor that matches the filter, read ahead in batches.
