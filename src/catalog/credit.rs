@@ -87,11 +87,7 @@ pub fn of_parents(
 ) -> Lists<credit::Entity, WithPerson> {
     let lists = Lists::new(of_role(viewer, role), parent, KEY, |m| m.id)
         .rows(with_person, |r: &WithPerson| r.credit.id);
-    if viewer.joins_installment() && parent == INSTALLMENT {
-        lists.parent_also(installment::KEY)
-    } else {
-        lists
-    }
+    viewer.installment_parents(lists, parent, INSTALLMENT)
 }
 
 /// Any credit: for the operations that change it.

@@ -6,10 +6,11 @@
 
 use entity::{credit, installment, interview, person, series};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PrimaryKeyTrait, QueryFilter, QuerySelect,
-    RelationTrait, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, PrimaryKeyTrait,
+    QueryFilter, QuerySelect, RelationTrait, Select,
 };
 
+use super::paging::{Key, Lists};
 use super::InstallmentStatus;
 use crate::error::{Error, Result};
 
@@ -56,9 +57,22 @@ impl Viewer {
         }
     }
 
-    /// Whether `credits` and `interviews` join the installment table for this viewer.
-    pub fn joins_installment(self) -> bool {
-        self == Viewer::Public
+    /// `lists` of credits or interviews by `parent`, where `by_installment` is their
+    /// column naming the installment: when the parents are installments and this
+    /// viewer's select joins them (`credits`, `interviews`), the parents' ids filter the
+    /// joined installments too ([`Lists::parent_also`]).
+    pub fn installment_parents<E: EntityTrait, T: FromQueryResult>(
+        self,
+        lists: Lists<E, T>,
+        parent: Key,
+        by_installment: Key,
+    ) -> Lists<E, T> {
+        match self {
+            Viewer::Public if parent == by_installment => {
+                lists.parent_also(super::installment::KEY)
+            }
+            _ => lists,
+        }
     }
 
     /// Narrows a select of interviews to those about installments this viewer may see.

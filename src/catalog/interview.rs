@@ -57,11 +57,7 @@ fn base(viewer: Viewer, parent: Key) -> sea_orm::Select<interview::Entity> {
 /// person (`PARTICIPANT`).
 pub fn of_parents(viewer: Viewer, parent: Key) -> Lists<interview::Entity> {
     let lists = Lists::new(base(viewer, parent), parent, KEY, |m| m.id);
-    if viewer.joins_installment() && parent == INSTALLMENT {
-        lists.parent_also(installment::KEY)
-    } else {
-        lists
-    }
+    viewer.installment_parents(lists, parent, INSTALLMENT)
 }
 
 /// The participants of each interview, in the order they were added.

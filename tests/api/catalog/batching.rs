@@ -78,6 +78,15 @@ async fn build(
     }
 }
 
+/// `n` people named `Shared 0`, `Shared 1`, …, with their ids.
+async fn shared_people(app: &TestApp, n: usize) -> Vec<String> {
+    let mut people = Vec::new();
+    for p in 0..n {
+        people.push(person_id(app, &format!("Shared {p}")).await);
+    }
+    people
+}
+
 /// A server without the response cache: these tests count the statements of executing
 /// a query, which a cached answer would not run.
 async fn uncached(backend: Backend) -> TestApp {
@@ -134,10 +143,7 @@ fn check_shape(resp: &Value, series: usize, installments: usize, credits: usize)
 
 async fn nested_lists_are_batched(backend: Backend) {
     let app = uncached(backend).await;
-    let mut people = Vec::new();
-    for p in 0..4 {
-        people.push(person_id(&app, &format!("Shared {p}")).await);
-    }
+    let people = shared_people(&app, 4).await;
     // Two of each five big installments are published, the small one is.
     build(&app, "big", (10, 5, 2), 3, &people).await;
     build(&app, "small", (2, 1, 1), 1, &people).await;
@@ -204,10 +210,7 @@ fn check_shape_pages(resp: &Value, series: usize, installments: usize, credits: 
 /// are batched too.
 async fn references_are_batched(backend: Backend) {
     let app = uncached(backend).await;
-    let mut people = Vec::new();
-    for p in 0..3 {
-        people.push(person_id(&app, &format!("Shared {p}")).await);
-    }
+    let people = shared_people(&app, 3).await;
     // One of the three installments of each series is published.
     build(&app, "ref", (4, 3, 1), 2, &people).await;
     const UP: &str = "query($first: Int) { allPeople(first: $first) { nodes { name
@@ -266,10 +269,7 @@ async fn references_are_batched(backend: Backend) {
 /// and each credit names the same person as the credit alone (`node`) does.
 async fn credits_are_read_with_their_people(backend: Backend) {
     let app = uncached(backend).await;
-    let mut people = Vec::new();
-    for p in 0..5 {
-        people.push(person_id(&app, &format!("Shared {p}")).await);
-    }
+    let people = shared_people(&app, 5).await;
     build(&app, "joined", (3, 2, 1), 4, &people).await;
     const LEVELS: &str = "query { allSeries(first: 10, filter: { genre: \"joined\" }) { nodes {
       installments(first: 10) { nodes { credits(first: 10) { nodes { id person { id name } } } } }
